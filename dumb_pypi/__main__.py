@@ -1,0 +1,3 @@
+from dumb_pypi.cli import main
+
+raise SystemExit(main())

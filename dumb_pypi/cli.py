@@ -1,0 +1,143 @@
+"""The command line: parses arguments, runs the build once, and maps errors to exit codes; the only module that prints."""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from dumb_pypi import __version__
+from dumb_pypi.build import Settings, build
+from dumb_pypi.errors import DumbPypiError
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 <= value < 86400:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 86400: {text!r}")
+    return value
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dumb-pypi",
+        description="Generate a static PyPI index (PEP 503/691 simple API, PyPI JSON API, pages for people).",
+    )
+    inputs = parser.add_mutually_exclusive_group(required=True)
+    inputs.add_argument(
+        "--package-list", metavar="PATH",
+        help="a list of distribution filenames, paths, URLs or `aws s3 ls` lines, one a line ('-' for stdin)",
+    )
+    inputs.add_argument(
+        "--package-list-json", metavar="PATH",
+        help="a list of JSON objects, one a line, with 'filename' and optional metadata ('-' for stdin)",
+    )
+    previous = parser.add_mutually_exclusive_group()
+    previous.add_argument(
+        "--previous-package-list", metavar="PATH",
+        help="the plain list of the last run: only what changed since is written",
+    )
+    previous.add_argument(
+        "--previous-package-list-json", metavar="PATH",
+        help="the JSON list of the last run (OUTPUT/packages.json): only what changed since is written",
+    )
+    parser.add_argument("--output-dir", metavar="DIR", required=True, help="where the index is written")
+    parser.add_argument(
+        "--packages-url", metavar="URL",
+        help="the URL where the distribution files are served (absolute, or relative to a simple project page)",
+    )
+    parser.add_argument("--title", default="My Private PyPI", help="the title of the pages for people")
+    parser.add_argument("--logo", metavar="URL", help="the URL of a logo shown on the pages for people")
+    parser.add_argument("--logo-width", metavar="PX", type=_positive_int, help="the logo's width in pixels")
+    parser.add_argument(
+        "--no-generate-timestamp", dest="generate_timestamp", action="store_false",
+        help="leave the generation time out, so the output is byte-for-byte reproducible",
+    )
+    parser.add_argument(
+        "--no-per-release-json", dest="per_release_json", action="store_false",
+        help="do not write pypi/<name>/<version>/json",
+    )
+    parser.add_argument("--strict", action="store_true", help="make every warning about the input an error")
+    parser.add_argument(
+        "--allow-empty", action="store_true",
+        help="build an empty index from an empty list, instead of refusing to",
+    )
+    parser.add_argument(
+        "--lock-wait", metavar="SECONDS", type=_seconds, default=60.0,
+        help="how long to wait for another run on the same output folder (default: 60)",
+    )
+    noise = parser.add_mutually_exclusive_group()
+    noise.add_argument("--quiet", "-q", action="store_true", help="print only errors")
+    noise.add_argument("--verbose", "-v", action="store_true", help="print what is written")
+    parser.add_argument("--version", action="version", version=f"dumb-pypi {__version__}")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace) -> Settings:
+    return Settings(
+        output_dir=Path(args.output_dir),
+        package_list=args.package_list,
+        package_list_json=args.package_list_json,
+        previous_package_list=args.previous_package_list,
+        previous_package_list_json=args.previous_package_list_json,
+        packages_url=args.packages_url,
+        title=args.title,
+        logo=args.logo,
+        logo_width=args.logo_width,
+        generate_timestamp=args.generate_timestamp,
+        per_release_json=args.per_release_json,
+        strict=args.strict,
+        allow_empty=args.allow_empty,
+        lock_wait=args.lock_wait,
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.package_list == "-" and "-" in (args.previous_package_list, args.previous_package_list_json):
+        parser.error("only one list can be read from standard input")
+    settings = settings_from_args(args)
+
+    def warn(message: str) -> None:
+        if not args.quiet:
+            print(f"warning: {message}", file=sys.stderr)
+
+    start = time.monotonic()
+    try:
+        summary = build(settings, warn=warn)
+    except DumbPypiError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    except OSError as e:
+        where = f" {e.filename}" if e.filename else ""
+        print(f"error:{where}: {e.strerror or e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    if not args.quiet:
+        kind = "partial" if summary.partial else "full"
+        skipped = f" ({summary.skipped} skipped)" if summary.skipped else ""
+        print(
+            f"dumb-pypi: {summary.projects} projects, {summary.files} files{skipped};"
+            f" {kind} build wrote {summary.written} and deleted {summary.deleted} files"
+            f" in {settings.output_dir} in {time.monotonic() - start:.1f}s",
+            file=sys.stderr,
+        )
+    return 0
+

@@ -1,0 +1,230 @@
+"""Frozen records for distribution files, and their grouping into projects and releases."""
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from packaging.utils import NormalizedName, canonicalize_name
+from packaging.version import InvalidVersion, Version
+
+from dumb_pypi.filenames import parse_filename
+
+# The order of PyPI's own "packagetype" values when two files of one release
+# share a version: sdists first, as PyPI lists them.
+_KIND_ORDER = {"sdist": 0, "bdist_wheel": 1}
+
+
+class Package(NamedTuple):
+    """One distribution file, as the inputs describe it.
+
+    The first fields are exactly the keys of a JSON-lines record (see
+    `to_json`); the last ones are derived from the filename by `make_package`,
+    the only factory, so two equal records are the same file with the same data.
+    """
+
+    filename: str
+    path: str
+    url: str | None
+    hash: str | None
+    requires_python: str | None
+    core_metadata: str | None
+    uploaded_by: str | None
+    upload_timestamp: int | float | None
+    yanked: bool
+    yanked_reason: str | None
+    requires_dist: tuple[str, ...] | None
+    size: int | None
+    summary: str | None
+    # Derived from the filename.
+    name: NormalizedName
+    display_name: str
+    version: str
+    packagetype: str
+    python_version: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON-lines record that `--package-list-json` reads back as this same Package."""
+        record: dict[str, Any] = {"filename": self.filename}
+        if self.path != self.filename:
+            record["path"] = self.path
+        for key in (
+            "url", "hash", "requires_python", "core_metadata", "uploaded_by",
+            "upload_timestamp", "yanked_reason", "size", "summary",
+        ):
+            value = getattr(self, key)
+            if value is not None:
+                record[key] = value
+        if self.yanked and self.yanked_reason is None:
+            record["yanked"] = True
+        if self.requires_dist is not None:
+            record["requires_dist"] = list(self.requires_dist)
+        return record
+
+    @property
+    def hash_parts(self) -> tuple[str, str] | None:
+        if self.hash is None:
+            return None
+        algo, _, digest = self.hash.partition("=")
+        return algo, digest
+
+    @property
+    def release(self) -> str:
+        """The key of this file's release: the normalised version where it is valid PEP 440."""
+        return release_key(self.version)
+
+
+def make_package(
+    filename: str,
+    *,
+    path: str | None = None,
+    url: str | None = None,
+    hash: str | None = None,
+    requires_python: str | None = None,
+    core_metadata: str | None = None,
+    uploaded_by: str | None = None,
+    upload_timestamp: int | float | None = None,
+    yanked: bool = False,
+    yanked_reason: str | None = None,
+    requires_dist: Iterable[str] | None = None,
+    size: int | None = None,
+    summary: str | None = None,
+) -> Package:
+    """Build a Package; raises errors.InvalidFilename for a filename we cannot list."""
+    parsed = parse_filename(filename)
+    return Package(
+        filename=filename,
+        path=filename if path is None else path,
+        url=url,
+        hash=hash,
+        requires_python=requires_python,
+        core_metadata=core_metadata,
+        uploaded_by=uploaded_by,
+        upload_timestamp=upload_timestamp,
+        yanked=yanked or yanked_reason is not None,
+        yanked_reason=yanked_reason,
+        requires_dist=None if requires_dist is None else tuple(requires_dist),
+        size=size,
+        summary=summary,
+        name=canonicalize_name(parsed.name),
+        display_name=parsed.name,
+        version=parsed.version,
+        packagetype=parsed.packagetype,
+        python_version=parsed.python_version,
+    )
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _parse_version(version: str) -> Version | None:
+    try:
+        return Version(version)
+    except InvalidVersion:
+        return None
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def release_key(version: str) -> str:
+    parsed = _parse_version(version)
+    return version if parsed is None else str(parsed)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def version_key(version: str) -> tuple[Any, ...]:
+    """Sort key: versions that are not PEP 440 sort first (by text), then PEP 440 order.
+
+    Equal PEP 440 versions spelled differently ('1.0', '1.00') tie-break on
+    their release key, so the files of one release stay together.
+    """
+    parsed = _parse_version(version)
+    if parsed is None:
+        return (0, version)
+    return (1, parsed, str(parsed))
+
+
+def file_key(package: Package) -> tuple[tuple[Any, ...], int, str]:
+    return (version_key(package.version), _KIND_ORDER.get(package.packagetype, 2), package.filename)
+
+
+class Release(NamedTuple):
+    version: str
+    files: tuple[Package, ...]
+
+    @property
+    def yanked(self) -> bool:
+        return all(f.yanked for f in self.files)
+
+    @property
+    def prerelease(self) -> bool:
+        parsed = _parse_version(self.version)
+        return parsed is None or parsed.is_prerelease
+
+    def first(self, field: str) -> Any:
+        """The first value of `field` that any file of this release knows."""
+        for f in self.files:
+            value = getattr(f, field)
+            if value is not None:
+                return value
+        return None
+
+    @property
+    def upload_timestamp(self) -> int | float | None:
+        times = [f.upload_timestamp for f in self.files if f.upload_timestamp is not None]
+        return min(times) if times else None
+
+
+class Project(NamedTuple):
+    name: NormalizedName
+    display_name: str
+    files: tuple[Package, ...]  # oldest version first
+    releases: tuple[Release, ...]  # oldest first
+
+    @property
+    def latest(self) -> Release:
+        """What PyPI shows as the project's version: the newest final, unyanked release if any."""
+        for want in ((False, False), (False, None), (None, None)):
+            for release in reversed(self.releases):
+                if want[0] is not None and release.yanked != want[0]:
+                    continue
+                if want[1] is not None and release.prerelease != want[1]:
+                    continue
+                return release
+        raise AssertionError("a project has at least one file")
+
+    @property
+    def last_upload(self) -> int | float | None:
+        times = [f.upload_timestamp for f in self.files if f.upload_timestamp is not None]
+        return max(times) if times else None
+
+
+def make_project(files: Iterable[Package]) -> Project:
+    ordered = tuple(sorted(files, key=file_key))
+    if not ordered:
+        raise ValueError("a project needs at least one file")
+    releases: list[Release] = []
+    current: list[Package] = []
+    for f in ordered:
+        if current and current[0].release != f.release:
+            releases.append(Release(current[0].release, tuple(current)))
+            current = []
+        current.append(f)
+    releases.append(Release(current[0].release, tuple(current)))
+    return Project(
+        name=ordered[0].name,
+        display_name=_display_name(releases[-1].files),
+        files=ordered,
+        releases=tuple(releases),
+    )
+
+
+def _display_name(files: Iterable[Package]) -> str:
+    # Wheel filenames escape the name ('aspy_yaml'), so the newest release's
+    # sdist spells it best; the choice must not depend on input order.
+    return min((f.packagetype != "sdist", f.display_name) for f in files)[1]
+
+
+def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]:
+    """Every project, keyed and ordered by normalised name."""
+    by_name: dict[NormalizedName, list[Package]] = {}
+    for p in packages:
+        by_name.setdefault(p.name, []).append(p)
+    return {name: make_project(by_name[name]) for name in sorted(by_name)}

@@ -1,0 +1,63 @@
+"""Decides which output paths to write and which to delete; pure, no I/O."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import NamedTuple
+
+from packaging.utils import NormalizedName
+
+from dumb_pypi import render
+from dumb_pypi.model import Package, Project
+from dumb_pypi.render import Site
+
+
+class Page(NamedTuple):
+    path: str
+    render: Callable[[], str]
+
+
+def project_pages(project: Project, site: Site) -> list[Page]:
+    """Every page that belongs to one project (and goes when it goes)."""
+    name = project.name
+    pages = [
+        Page(f"simple/{name}/index.html", lambda: render.simple_project_html(project, site)),
+        Page(f"simple/{name}/index.v1_json", lambda: render.simple_project_json(project, site)),
+        Page(f"pypi/{name}/json", lambda: render.pypi_project_json(project, site)),
+    ]
+    if site.per_release_json:
+        for release in project.releases:
+            pages.append(Page(
+                f"pypi/{name}/{release.version}/json",
+                lambda release=release: render.pypi_release_json(project, release, site),  # type: ignore[misc]
+            ))
+    return pages
+
+
+def index_pages(projects: Mapping[NormalizedName, Project], site: Site) -> list[Page]:
+    """The pages that list projects or uploads: rewritten whenever any project changes."""
+    ordered = list(projects.values())
+    return [
+        Page("simple/index.html", lambda: render.simple_root_html(ordered)),
+        Page("simple/index.v1_json", lambda: render.simple_root_json(ordered)),
+        Page("index.html", lambda: render.index_html(ordered, site)),
+    ]
+
+
+def packages_json(packages: Iterable[Package]) -> str:
+    """OUTPUT/packages.json: every input record, the next run's --previous-package-list-json."""
+    return "".join(render._dumps(p.to_json()) for p in sorted(packages, key=lambda p: p.filename))
+
+
+def by_project(packages: Iterable[Package]) -> dict[NormalizedName, frozenset[Package]]:
+    grouped: dict[NormalizedName, set[Package]] = {}
+    for p in packages:
+        grouped.setdefault(p.name, set()).add(p)
+    return {name: frozenset(files) for name, files in grouped.items()}
+
+
+def changed_projects(
+    previous: Mapping[NormalizedName, frozenset[Package]],
+    current: Mapping[NormalizedName, frozenset[Package]],
+) -> set[NormalizedName]:
+    """Projects whose files differ in any way, including projects that appeared or vanished."""
+    return {name for name in previous.keys() | current.keys() if previous.get(name) != current.get(name)}

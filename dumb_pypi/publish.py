@@ -1,0 +1,137 @@
+"""Owns the output folder: the lock, atomic writes, deletions of what we wrote, and the manifest."""
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from dumb_pypi.errors import LockedError, OutputError
+
+LOCK_NAME = ".dumb-pypi.lock"
+MANIFEST_NAME = ".dumb-pypi-manifest.json"
+
+
+class Manifest(NamedTuple):
+    """What one run generated, and with which settings: the next run's licence to delete."""
+
+    settings: dict[str, Any]
+    paths: frozenset[str]
+
+
+def check_relpath(relpath: str) -> str:
+    """Refuse any output path that could leave the output folder or hide a file."""
+    segments = relpath.split("/")
+    for segment in segments:
+        if segment in ("", ".", "..") or "\x00" in segment or "\\" in segment:
+            raise OutputError(f"refusing to write {relpath!r}: not a plain path inside the output folder")
+    return relpath
+
+
+class Output:
+    """The output folder; every write and deletion goes through here."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._real_root = os.path.realpath(root)
+        self._dirs: set[str] = set()
+        self.written = 0
+        self.deleted = 0
+
+    def _parent(self, relpath: str) -> str:
+        check_relpath(relpath)
+        parent = os.path.dirname(os.path.join(self.root, relpath))
+        if parent not in self._dirs:
+            os.makedirs(parent, exist_ok=True)
+            # A symlink planted in the output folder must not carry a write outside it.
+            real = os.path.realpath(parent)
+            if real != self._real_root and not real.startswith(self._real_root + os.sep):
+                raise OutputError(f"refusing to write {relpath!r}: {parent} leads outside the output folder")
+            self._dirs.add(parent)
+        return parent
+
+    def write(self, relpath: str, text: str | bytes) -> None:
+        """Replace OUTPUT/relpath atomically: readers see the old file or the new one, never half."""
+        data = text.encode() if isinstance(text, str) else text
+        parent = self._parent(relpath)
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".dumb-pypi-tmp-")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                os.fchmod(f.fileno(), 0o644)
+            os.replace(tmp, os.path.join(self.root, relpath))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.written += 1
+
+    def delete(self, relpath: str) -> None:
+        """Delete a file we generated, then the folders it leaves empty (never the root)."""
+        path = os.path.join(self._parent(relpath), os.path.basename(relpath))
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+            self.deleted += 1
+        parent = os.path.dirname(relpath)
+        while parent:
+            try:
+                os.rmdir(os.path.join(self.root, parent))
+            except OSError:
+                break
+            self._dirs.discard(os.path.join(self.root, parent))
+            parent = os.path.dirname(parent)
+
+    def read_manifest(self) -> Manifest | None:
+        try:
+            with open(self.root / MANIFEST_NAME, encoding="utf-8") as f:
+                data = json.load(f)
+            return Manifest(settings=data["settings"], paths=frozenset(map(check_relpath, data["paths"])))
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, OutputError):
+            # A damaged manifest licenses no deletion; the next full build rewrites it.
+            return None
+
+    def write_manifest(self, manifest: Manifest) -> None:
+        self.write(MANIFEST_NAME, json.dumps(
+            {"settings": manifest.settings, "paths": sorted(manifest.paths)},
+            separators=(",", ":"), sort_keys=True,
+        ) + "\n")
+
+    def delete_all(self, relpaths: Iterable[str]) -> None:
+        for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):
+            self.delete(relpath)
+
+
+@contextlib.contextmanager
+def locked(root: Path, wait: float) -> Iterator[Output]:
+    """Hold the output folder's lock for a whole run; wait up to `wait` seconds for another run."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(root / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as e:
+        raise OutputError(f"cannot use output folder {root}: {e.strerror}") from None
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as e:
+                if e.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    raise OutputError(f"cannot lock {root / LOCK_NAME}: {e.strerror}") from None
+                if time.monotonic() >= deadline:
+                    raise LockedError(
+                        f"another dumb-pypi run holds {root / LOCK_NAME}"
+                        f" (waited {wait:g}s; see --lock-wait)"
+                    ) from None
+                time.sleep(0.1)
+        yield Output(root)
+    finally:
+        os.close(fd)
