@@ -69,10 +69,10 @@ def require_module(name: str, why: str) -> types.ModuleType:
 
 # --- Distributions -------------------------------------------------------
 #
-# The functions from here to `_BACKEND_HOOKS` use only the standard library
-# and the names imported above: their source is copied into the build backend
-# of every sdist, so a wheel that pip builds from an sdist is made by the very
-# code that `make_wheel` runs.
+# The functions that `_backend_source` lists use only the standard library:
+# their source is copied into the build backend of every sdist, so a wheel
+# that pip or uv builds from an sdist is made by the very code that
+# `make_wheel` runs.
 
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 _SDIST_MTIME = 315532800  # 1980-01-01, the same instant as the wheels' entries
@@ -362,7 +362,8 @@ def serve(directory: Path) -> Iterator[Server]:
     handler = functools.partial(_Handler, directory=str(directory))
     httpd = _HTTPServer(("127.0.0.1", 0), handler)
     httpd.record = Server(f"http://127.0.0.1:{httpd.server_address[1]}/")
-    thread = threading.Thread(target=httpd.serve_forever, name="serve", daemon=True)
+    # A short poll interval makes shutdown() quick.
+    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), name="serve", daemon=True)
     thread.start()
     try:
         yield httpd.record
