@@ -12,9 +12,13 @@ from dumb_pypi.errors import UnsafeFilename
 
 
 class ParsedFilename(NamedTuple):
-    name: str
-    version: str
-    packagetype: str
+    """What a filename says, spelled as in the filename, not normalised."""
+
+    name: str  # "aspy.yaml", "dumb_init"
+    version: str  # "1.2.0", "0.2.1-beta"
+    packagetype: str  # PyPI's: "sdist", "bdist_wheel", "bdist_egg", ...
+    # PyPI's JSON 'python_version': "source" for sdists, else the python
+    # tag ("py2.py3", "py2.7"), or "any" when the filename has none.
     python_version: str
 
 
