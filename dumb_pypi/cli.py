@@ -109,7 +109,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = make_parser()
     args = parser.parse_args(argv)
-    if args.package_list == "-" and "-" in (args.previous_package_list, args.previous_package_list_json):
+    lists = (args.package_list, args.package_list_json, args.previous_package_list, args.previous_package_list_json)
+    if lists.count("-") > 1:
         parser.error("only one list can be read from standard input")
     settings = settings_from_args(args)
 

@@ -23,6 +23,8 @@ _S3_PRE = re.compile(r"\s*PRE .*/")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HASH = re.compile(r"(md5|sha1|sha224|sha256|sha384|sha512|blake2b|blake2s|sha3_224|sha3_256|sha3_384|sha3_512)=[0-9a-fA-F]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# JSON's "\ud800" escape decodes to a lone surrogate, which no output can encode.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 class Sourced(NamedTuple):
@@ -177,6 +179,9 @@ def _typed(record: dict[str, Any], path: str, line: int) -> None:
             wrong = not all(isinstance(item, str) for item in value)
         if wrong:
             raise InputError(path, line, f"'{key}' must be {field.kind}, not {json.dumps(value)[:80]}")
+        texts = value if key == "requires_dist" else [value]
+        if any(isinstance(text, str) and _SURROGATE.search(text) for text in texts):
+            raise InputError(path, line, f"'{key}' is not valid Unicode (it has a lone surrogate escape)")
 
 
 def parse_json_record(record: dict[str, Any]) -> Package:

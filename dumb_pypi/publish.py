@@ -48,11 +48,12 @@ class Output:
         check_relpath(relpath)
         parent = os.path.dirname(os.path.join(self.root, relpath))
         if parent not in self._dirs:
-            os.makedirs(parent, exist_ok=True)
-            # A symlink planted in the output folder must not carry a write outside it.
+            # A symlink planted in the output folder must not carry a write
+            # outside it, nor make folders there: check before makedirs.
             real = os.path.realpath(parent)
             if real != self._real_root and not real.startswith(self._real_root + os.sep):
                 raise OutputError(f"refusing to write {relpath!r}: {parent} leads outside the output folder")
+            os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
         return parent
 

@@ -14,8 +14,6 @@ import jinja2
 from dumb_pypi.model import Package, Project, Release
 
 SIMPLE_JSON_TYPE = "application/vnd.pypi.simple.v1+json"
-# The simple project page, which relative URLs in the input are relative to.
-_URL_BASE = "simple/_/"
 
 
 class Site(NamedTuple):
@@ -45,25 +43,36 @@ def _is_absolute(url: str) -> bool:
     return url.startswith("/") or bool(urllib.parse.urlsplit(url).scheme)
 
 
-def relocate(url: str, depth: int) -> str:
-    """A URL written relative to a simple project page, as seen from a page `depth` folders below the root."""
-    if _is_absolute(url) or depth == 2:
+def relocate(url: str, project: str, page: str) -> str:
+    """A URL written relative to simple/<project>/, as a link on a page in the folder `page`.
+
+    `page` is relative to the output root and ends in '/' ("" for the root,
+    "pypi/foo/1.0/"). Both the depth and the folder matter: "x.tar.gz" from
+    simple/foo/ is "../../simple/foo/x.tar.gz" from pypi/foo/.
+    """
+    base = f"simple/{project}/"
+    if _is_absolute(url) or page == base:
         return url
     parts = urllib.parse.urlsplit(url)
-    target = posixpath.normpath(_URL_BASE + parts.path)
-    if parts.path.endswith("/") and not target.endswith("/"):
-        target += "/"
-    return urllib.parse.urlunsplit(("", "", "../" * depth + target, parts.query, parts.fragment))
+    target = posixpath.normpath(base + parts.path).split("/")
+    here = page.split("/")[:-1]
+    while here and target[:-1] and here[0] == target[0] != "..":
+        here.pop(0)
+        target.pop(0)
+    path = "../" * len(here) + "/".join(target)
+    if parts.path.endswith("/") and not path.endswith("/"):
+        path += "/"
+    return urllib.parse.urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
-def file_url(package: Package, packages_url: str | None, depth: int = 2) -> str:
-    """Where `package` is downloaded from, as a link on a page `depth` folders below the root."""
+def file_url(package: Package, packages_url: str | None, page: str | None = None) -> str:
+    """Where `package` is downloaded from, as a link on a page in the folder `page` (its simple page by default)."""
     if package.url is not None:
         url = package.url
     else:
         assert packages_url is not None, "the build checks that --packages-url is given"
         url = packages_url.rstrip("/") + "/" + urllib.parse.quote(package.path)
-    return relocate(url, depth)
+    return url if page is None else relocate(url, package.name, page)
 
 
 def upload_time(timestamp: int | float) -> str:
@@ -148,11 +157,11 @@ def simple_project_json(project: Project, site: Site) -> str:
     })
 
 
-def _pypi_file(f: Package, site: Site, depth: int) -> dict[str, Any]:
+def _pypi_file(f: Package, site: Site, page: str) -> dict[str, Any]:
     hash_parts = f.hash_parts
     entry: dict[str, Any] = {
         "filename": f.filename,
-        "url": file_url(f, site.packages_url, depth),
+        "url": file_url(f, site.packages_url, page),
         "digests": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
         "requires_python": f.requires_python,
         "packagetype": f.packagetype,
@@ -188,10 +197,11 @@ def _list_or_none(value: tuple[str, ...] | None) -> list[str] | None:
 # pypi/<name>/json
 def pypi_project_json(project: Project, site: Site) -> str:
     latest = project.latest
+    page = f"pypi/{project.name}/"
     return _dumps({
         "info": _pypi_info(project, latest),
-        "releases": {r.version: [_pypi_file(f, site, 2) for f in r.files] for r in project.releases},
-        "urls": [_pypi_file(f, site, 2) for f in latest.files],
+        "releases": {r.version: [_pypi_file(f, site, page) for f in r.files] for r in project.releases},
+        "urls": [_pypi_file(f, site, page) for f in latest.files],
     })
 
 
@@ -199,7 +209,7 @@ def pypi_project_json(project: Project, site: Site) -> str:
 def pypi_release_json(project: Project, release: Release, site: Site) -> str:
     return _dumps({
         "info": _pypi_info(project, release),
-        "urls": [_pypi_file(f, site, 3) for f in release.files],
+        "urls": [_pypi_file(f, site, f"pypi/{project.name}/{release.version}/") for f in release.files],
     })
 
 

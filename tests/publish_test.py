@@ -1,0 +1,204 @@
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from dumb_pypi.errors import LockedError, OutputError
+from dumb_pypi.publish import LOCK_NAME, Manifest, Output, check_relpath, locked
+
+
+def files(root: Path) -> dict[str, bytes]:
+    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if not p.is_dir()}
+
+
+def dirs(root: Path) -> set[str]:
+    return {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_dir()}
+
+
+def test_write_creates_folders_and_replaces_files(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.write("simple/foo/index.html", "first")
+    out.write("simple/foo/index.html", "second é")
+    out.write("pypi/foo/json", b"\x00bytes")
+    assert files(tmp_path) == {"simple/foo/index.html": "second é".encode(), "pypi/foo/json": b"\x00bytes"}
+    assert out.written == 3
+
+
+def test_write_leaves_no_temp_files_and_mode_0644(tmp_path: Path) -> None:
+    old = os.umask(0o077)
+    try:
+        Output(tmp_path).write("a/b.html", "x")
+    finally:
+        os.umask(old)
+    assert [p.name for p in (tmp_path / "a").iterdir()] == ["b.html"]
+    assert stat.S_IMODE((tmp_path / "a/b.html").stat().st_mode) == 0o644
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temp_file(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.write("a/page.html", "old")
+    (tmp_path / "a/dir").mkdir()
+    (tmp_path / "a/dir/keep").write_text("")
+    with pytest.raises(OSError):
+        out.write("a/dir", "cannot replace a folder with a file")
+    assert sorted(p.name for p in (tmp_path / "a").iterdir()) == ["dir", "page.html"]
+    assert (tmp_path / "a/page.html").read_text() == "old"
+
+
+def test_write_replaces_the_file_rather_than_writing_into_it(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.write("page.html", "old")
+    before = (tmp_path / "page.html").stat().st_ino
+    out.write("page.html", "new")
+    assert (tmp_path / "page.html").stat().st_ino != before
+
+
+@pytest.mark.parametrize(
+    "relpath", ["../x", "a/../../x", "/etc/x", "", "a//b", "a/", "./a", "a/./b", "a\\b", "a\x00b"],
+)
+def test_paths_that_could_leave_the_folder_are_refused(tmp_path: Path, relpath: str) -> None:
+    out_dir = tmp_path / "out"
+    out = Output(out_dir)
+    with pytest.raises(OutputError, match="refusing to write"):
+        out.write(relpath, "x")
+    with pytest.raises(OutputError):
+        out.delete(relpath)
+    with pytest.raises(OutputError):
+        check_relpath(relpath)
+    assert list(tmp_path.rglob("*")) == []
+
+
+def test_refuses_to_write_through_a_symlink_that_leads_outside(tmp_path: Path) -> None:
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "pypi").symlink_to(outside)
+    out = Output(root)
+    for relpath in ("pypi/json", "pypi/foo/json", "pypi/foo/1.0/json"):
+        with pytest.raises(OutputError, match="leads outside the output folder"):
+            out.write(relpath, "x")
+    # Not even a folder is made on the other side.
+    assert list(outside.iterdir()) == []
+
+
+def test_refuses_a_dangling_symlink_that_leads_outside(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    root.mkdir()
+    (root / "simple").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(OutputError, match="leads outside"):
+        Output(root).write("simple/foo/index.html", "x")
+    assert not (tmp_path / "nowhere").exists()
+
+
+def test_a_symlink_that_stays_inside_is_followed(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "simple").symlink_to("real")
+    Output(tmp_path).write("simple/foo/index.html", "x")
+    assert (tmp_path / "real/foo/index.html").read_text() == "x"
+
+
+def test_an_output_folder_reached_through_a_symlink_works(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to("real")
+    Output(tmp_path / "link").write("simple/index.html", "x")
+    assert (tmp_path / "real/simple/index.html").read_text() == "x"
+
+
+def test_delete_removes_only_that_file_and_prunes_empty_folders(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    for relpath in ("pypi/foo/1.0/json", "pypi/foo/json", "pypi/bar/json", "simple/foo/index.html"):
+        out.write(relpath, relpath)
+    out.delete("pypi/foo/1.0/json")
+    assert "pypi/foo" in dirs(tmp_path) and "pypi/foo/1.0" not in dirs(tmp_path)
+    out.delete_all(["pypi/foo/json", "simple/foo/index.html"])
+    assert files(tmp_path) == {"pypi/bar/json": b"pypi/bar/json"}
+    assert dirs(tmp_path) == {"pypi", "pypi/bar"}
+    assert out.deleted == 3
+
+
+def test_delete_keeps_folders_that_hold_other_files(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.write("pypi/foo/json", "x")
+    (tmp_path / "pypi/foo/user-notes.txt").write_text("mine")
+    out.delete("pypi/foo/json")
+    assert files(tmp_path) == {"pypi/foo/user-notes.txt": b"mine"}
+
+
+def test_delete_never_removes_the_root(tmp_path: Path) -> None:
+    root = tmp_path / "out"
+    out = Output(root)
+    out.write("index.html", "x")
+    out.write("simple/index.html", "x")
+    out.delete_all(["index.html", "simple/index.html"])
+    assert root.is_dir() and list(root.iterdir()) == []
+
+
+def test_delete_of_a_missing_file_is_not_an_error(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.delete("pypi/gone/json")
+    assert out.deleted == 0
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_delete_does_not_follow_a_symlink_that_leads_outside(tmp_path: Path) -> None:
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (outside / "json").write_text("precious")
+    (root / "pypi").symlink_to(outside)
+    with pytest.raises(OutputError):
+        Output(root).delete("pypi/json")
+    assert (outside / "json").read_text() == "precious"
+
+
+def test_manifest_round_trip(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    assert out.read_manifest() is None
+    manifest = Manifest({"title": "x", "n": 1}, frozenset({"index.html", "simple/foo/index.html"}))
+    out.write_manifest(manifest)
+    assert Output(tmp_path).read_manifest() == manifest
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "not json",
+        '{"settings": {}}',
+        '{"settings": {}, "paths": ["../../etc/passwd"]}',
+        '{"settings": {}, "paths": ["/etc/passwd"]}',
+        '{"settings": {}, "paths": 5}',
+    ],
+)
+def test_a_damaged_or_hostile_manifest_licenses_no_deletion(tmp_path: Path, content: str) -> None:
+    out = Output(tmp_path)
+    out.write_manifest(Manifest({}, frozenset()))
+    [manifest_file] = [p for p in tmp_path.iterdir()]
+    manifest_file.write_text(content)
+    assert out.read_manifest() is None
+
+
+def test_lock_is_exclusive(tmp_path: Path) -> None:
+    with locked(tmp_path / "out", wait=0) as out:
+        assert isinstance(out, Output)
+        with pytest.raises(LockedError, match="another dumb-pypi run holds"):
+            with locked(tmp_path / "out", wait=0):
+                pass  # pragma: no cover
+    # Released when the first run ends.
+    with locked(tmp_path / "out", wait=0):
+        pass
+    assert (tmp_path / "out" / LOCK_NAME).exists()
+
+
+def test_lock_waits_then_gives_up(tmp_path: Path) -> None:
+    with locked(tmp_path, wait=0):
+        with pytest.raises(LockedError, match=r"waited 0\.2s"):
+            with locked(tmp_path, wait=0.2):
+                pass  # pragma: no cover
+
+
+def test_lock_on_an_unusable_output_folder_is_an_output_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("")
+    with pytest.raises(OutputError, match="cannot use output folder"):
+        with locked(tmp_path / "file" / "out", wait=0):
+            pass  # pragma: no cover
