@@ -2,18 +2,24 @@
 from __future__ import annotations
 
 import datetime
+import hashlib
 import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
+from packaging.utils import NormalizedName
+
 from dumb_pypi import __version__, plan
 from dumb_pypi.errors import DumbPypiError, InputError
-from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
+from dumb_pypi.inputs import HashingReader, Problems, Sourced, collect, read_json_lines, read_plain
 from dumb_pypi.model import group_projects
 from dumb_pypi.publish import Manifest, locked
 from dumb_pypi.render import Site
+
+
+PACKAGES_JSON = "packages.json"
 
 
 class Settings(NamedTuple):
@@ -23,7 +29,7 @@ class Settings(NamedTuple):
     previous_package_list: str | None = None
     previous_package_list_json: str | None = None
     packages_url: str | None = None
-    title: str = "dumb-pypi"
+    title: str = "My Private PyPI"
     logo: str | None = None
     logo_width: int | None = None
     generate_timestamp: bool = True
@@ -63,13 +69,20 @@ def _open(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], str]:
         raise DumbPypiError(f"cannot read {path}: {e.strerror}") from None
 
 
-def read_list(path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] | None = None) -> list[Sourced]:
+class ReadList(NamedTuple):
+    entries: list[Sourced]
+    sha256: str  # of the list's bytes
+
+
+def read_list(path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] | None = None) -> ReadList:
     stream, name = _open(path, stdin)
     try:
+        hashing = HashingReader(stream)
         reader = read_json_lines if json_lines else read_plain
-        return collect(reader(stream, name, problems))
+        entries = collect(reader(hashing, name, problems))
+        return ReadList(entries, hashing.hexdigest())
     finally:
-        if stream is not stdin and path != "-":
+        if path != "-":
             stream.close()
 
 
@@ -88,34 +101,38 @@ def build(
     settings: Settings,
     *,
     warn: Callable[[str], None] = lambda message: None,
+    notice: Callable[[str], None] = lambda message: None,
     stdin: IO[bytes] | None = None,
     now: datetime.datetime | None = None,
 ) -> Summary:
-    """Read the inputs, then write the index; raises DumbPypiError before writing anything on bad input."""
+    """Read the inputs, then write the index; raises DumbPypiError before writing anything on bad input.
+
+    `warn` gets problems with the input, `notice` what the run decided and why.
+    """
     problems = Problems(settings.strict, warn)
     if settings.package_list_json is not None:
-        entries = read_list(settings.package_list_json, True, problems, stdin)
+        current = read_list(settings.package_list_json, True, problems, stdin)
     elif settings.package_list is not None:
-        entries = read_list(settings.package_list, False, problems, stdin)
+        current = read_list(settings.package_list, False, problems, stdin)
     else:
         raise DumbPypiError("no input: give --package-list or --package-list-json")
-    _check_urls(entries, settings.packages_url)
-    if not entries and not settings.allow_empty:
+    _check_urls(current.entries, settings.packages_url)
+    if not current.entries and not settings.allow_empty:
         raise DumbPypiError(
             "the package list has no files; refusing to publish an empty index"
             " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
         )
 
-    previous: list[Sourced] | None = None
+    previous: ReadList | None = None
     previous_path = settings.previous_package_list_json or settings.previous_package_list
     if previous_path is not None and previous_path != "-" and not os.path.exists(previous_path):
         # The first run from cron has no previous list yet.
         warn(f"{previous_path} does not exist: making a full build")
     elif previous_path is not None:
         json_lines = settings.previous_package_list_json is not None
-        previous = read_list(previous_path, json_lines, Problems(False, warn), stdin)
+        previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin)
 
-    packages = [e.package for e in entries]
+    packages = [e.package for e in current.entries]
     projects = group_projects(packages)
     site = Site(
         packages_url=settings.packages_url,
@@ -128,39 +145,87 @@ def build(
 
     with locked(settings.output_dir, settings.lock_wait) as output:
         manifest = output.read_manifest()
-        current = plan.by_project(packages)
-        changed: set[Any] | None = None
-        if previous is not None and manifest is not None and manifest.settings == settings.output_settings():
-            changed = plan.changed_projects(plan.by_project(e.package for e in previous), current)
+        journal = output.read_journal()
+        if journal is not None:
+            notice("the last run did not finish: making a full build")
+            output.remove_temp_files()
+        changed: set[NormalizedName] | None = None
+        if previous is not None:
+            reason = _why_full(settings, manifest, journal, previous.sha256)
+            if reason is None:
+                changed = plan.changed_projects(
+                    plan.by_project(e.package for e in previous.entries), plan.by_project(packages),
+                )
+            else:
+                notice(f"making a full build: {reason}")
 
-        paths: set[str] = set()
-        # Project pages first, then the indexes that link them, so readers never follow a dead link.
+        # Every path this list generates, and what must be written now.
+        paths: set[str] = {PACKAGES_JSON}
+        writes: list[plan.Page] = []
         for project in projects.values():
             pages = plan.project_pages(project, site)
             paths.update(page.path for page in pages)
             if changed is None or project.name in changed:
-                for page in pages:
-                    output.write(page.path, page.render())
+                writes.extend(pages)
         index = plan.index_pages(projects, site)
         paths.update(page.path for page in index)
-        paths.add("packages.json")
-        unchanged = changed is not None and not changed and not settings.generate_timestamp
-        if not unchanged:
-            for page in index:
+        if changed is None or changed:
+            writes.extend(index)
+        owned = (manifest.paths if manifest is not None else frozenset()) | (journal or frozenset())
+        stale = owned - paths
+        write_packages_json = bool(writes) or not (settings.output_dir / PACKAGES_JSON).exists()
+
+        written = 0
+        if writes or stale or write_packages_json:
+            output.begin(paths - owned)
+            # Project pages first, then the indexes that link them, then
+            # deletions: a reader never follows a link to a missing page.
+            for page in writes:
                 output.write(page.path, page.render())
-        stale = (manifest.paths if manifest is not None else frozenset()) - paths
-        output.delete_all(stale)
-        if not unchanged or not (settings.output_dir / "packages.json").exists():
-            output.write("packages.json", plan.packages_json(packages))
-        if not unchanged or stale or manifest is None or manifest.paths != paths:
-            output.write_manifest(Manifest(settings.output_settings(), frozenset(paths)))
+            written = len(writes)
+            output.delete_all(stale)
+            packages_sha = None
+            if write_packages_json:
+                text = plan.packages_json(packages).encode()
+                output.write(PACKAGES_JSON, text)
+                packages_sha = hashlib.sha256(text).hexdigest()
+                written += 1
+            elif manifest is not None:
+                packages_sha = manifest.lists.get("packages")
+            output.write_manifest(Manifest(settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha)))
+            output.end()
+        elif manifest is not None and manifest.lists.get("input") != current.sha256:
+            # Nothing changed but the list's bytes: remember them, so the next
+            # run may take this very list as its previous one.
+            output.write_manifest(manifest._replace(lists=_lists(current.sha256, manifest.lists.get("packages"))))
 
     return Summary(
         projects=len(projects),
         files=len(packages),
         skipped=problems.count,
-        written=output.written,
+        written=written,
         deleted=output.deleted,
         partial=changed is not None,
     )
 
+
+def _lists(input_sha: str, packages_sha: str | None) -> dict[str, str]:
+    lists = {"input": input_sha}
+    if packages_sha is not None:
+        lists["packages"] = packages_sha
+    return lists
+
+
+def _why_full(settings: Settings, manifest: Manifest | None, journal: frozenset[str] | None, previous_sha: str) -> str | None:
+    """Why a run given a previous list must still build everything, or None when it may build partially."""
+    if manifest is None:
+        return "the output folder has no manifest of an earlier run"
+    if journal is not None:
+        return "the last run did not finish"
+    if manifest.settings != settings.output_settings():
+        changed = sorted(k for k in manifest.settings.keys() | settings.output_settings().keys()
+                         if manifest.settings.get(k) != settings.output_settings().get(k))
+        return f"settings changed since the last run ({', '.join(changed)})"
+    if previous_sha not in manifest.lists.values():
+        return "the previous list is not the list the last run was built from"
+    return None

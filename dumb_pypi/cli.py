@@ -118,9 +118,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not args.quiet:
             print(f"warning: {message}", file=sys.stderr)
 
+    def notice(message: str) -> None:
+        if args.verbose:
+            print(f"dumb-pypi: {message}", file=sys.stderr)
+
     start = time.monotonic()
     try:
-        summary = build(settings, warn=warn)
+        summary = build(settings, warn=warn, notice=notice)
     except DumbPypiError as e:
         print(f"error: {e}", file=sys.stderr)
         return 1

@@ -1,13 +1,14 @@
 """Reads package lists (plain, JSON lines, `aws s3 ls` output, stdin) into Packages, naming PATH:LINE."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import time
 import urllib.parse
 from collections.abc import Callable, Iterator
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, NamedTuple, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -51,7 +52,27 @@ class Problems:
         self.warn(f"{path}:{line}: {message}")
 
 
-def _lines(stream: IO[bytes], path: str) -> Iterator[tuple[int, str, bool]]:
+class Readable(Protocol):
+    def readline(self, size: int = -1, /) -> bytes: ...
+
+
+class HashingReader:
+    """Reads a list while hashing its bytes, so a later run can tell whether it is given this very list."""
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self._stream = stream
+        self._sha = hashlib.sha256()
+
+    def readline(self, size: int = -1, /) -> bytes:
+        data = self._stream.readline(size)
+        self._sha.update(data)
+        return data
+
+    def hexdigest(self) -> str:
+        return self._sha.hexdigest()
+
+
+def _lines(stream: Readable, path: str) -> Iterator[tuple[int, str, bool]]:
     """(line number, text, ended by a newline) for each line; bounded in length, strict UTF-8."""
     number = 0
     while True:
@@ -122,7 +143,7 @@ def parse_plain_entry(text: str) -> Package | None:
     return make_package(key.rsplit("/", 1)[-1], path=key)
 
 
-def read_plain(stream: IO[bytes], path: str, problems: Problems) -> Iterator[Sourced]:
+def read_plain(stream: Readable, path: str, problems: Problems) -> Iterator[Sourced]:
     for number, text, ended in _lines(stream, path):
         try:
             package = parse_plain_entry(text)
@@ -235,7 +256,7 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
-def read_json_lines(stream: IO[bytes], path: str, problems: Problems) -> Iterator[Sourced]:
+def read_json_lines(stream: Readable, path: str, problems: Problems) -> Iterator[Sourced]:
     for number, text, ended in _lines(stream, path):
         if not text.strip():
             continue

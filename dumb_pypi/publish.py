@@ -16,13 +16,20 @@ from dumb_pypi.errors import LockedError, OutputError
 
 LOCK_NAME = ".dumb-pypi.lock"
 MANIFEST_NAME = ".dumb-pypi-manifest.json"
+# Exists only while a run writes: after a crash it says the output matches
+# no list, and names the paths that run may have created.
+JOURNAL_NAME = ".dumb-pypi-journal.json"
+TEMP_PREFIX = ".dumb-pypi-tmp-"
 
 
 class Manifest(NamedTuple):
-    """What one run generated, and with which settings: the next run's licence to delete."""
+    """What one run generated, and from what: the next run's licence to delete, and to build partially."""
 
     settings: dict[str, Any]
     paths: frozenset[str]
+    # sha256 of the lists this output was built from (the input list, and
+    # the packages.json written): a previous list must be one of them.
+    lists: dict[str, str] = {}
 
 
 def check_relpath(relpath: str) -> str:
@@ -61,7 +68,7 @@ class Output:
         """Replace OUTPUT/relpath atomically: readers see the old file or the new one, never half."""
         data = text.encode() if isinstance(text, str) else text
         parent = self._parent(relpath)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=".dumb-pypi-tmp-")
+        fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -88,22 +95,58 @@ class Output:
             self._dirs.discard(os.path.join(self.root, parent))
             parent = os.path.dirname(parent)
 
-    def read_manifest(self) -> Manifest | None:
+    def _read_json(self, name: str) -> Any:
         try:
-            with open(self.root / MANIFEST_NAME, encoding="utf-8") as f:
-                data = json.load(f)
-            return Manifest(settings=data["settings"], paths=frozenset(map(check_relpath, data["paths"])))
+            with open(self.root / name, encoding="utf-8") as f:
+                return json.load(f)
         except FileNotFoundError:
             return None
-        except (ValueError, KeyError, TypeError, OutputError):
-            # A damaged manifest licenses no deletion; the next full build rewrites it.
+        except ValueError:
+            return {}
+
+    def read_manifest(self) -> Manifest | None:
+        data = self._read_json(MANIFEST_NAME)
+        try:
+            return Manifest(
+                settings=data["settings"],
+                paths=frozenset(map(check_relpath, data["paths"])),
+                lists={str(k): str(v) for k, v in data.get("lists", {}).items()},
+            )
+        except (KeyError, TypeError, AttributeError, OutputError):
+            # A damaged or missing manifest licenses no deletion; this run rewrites it.
             return None
 
     def write_manifest(self, manifest: Manifest) -> None:
         self.write(MANIFEST_NAME, json.dumps(
-            {"settings": manifest.settings, "paths": sorted(manifest.paths)},
+            {"settings": manifest.settings, "paths": sorted(manifest.paths), "lists": manifest.lists},
             separators=(",", ":"), sort_keys=True,
         ) + "\n")
+
+    def read_journal(self) -> frozenset[str] | None:
+        """The paths an interrupted run may have created, or None when the last run finished."""
+        data = self._read_json(JOURNAL_NAME)
+        if data is None:
+            return None
+        try:
+            return frozenset(map(check_relpath, data["paths"]))
+        except (KeyError, TypeError, OutputError):
+            return frozenset()
+
+    def begin(self, new_paths: Iterable[str]) -> None:
+        """Before the first write: record that a run is under way, and which new paths it may create."""
+        self.write(JOURNAL_NAME, json.dumps({"paths": sorted(new_paths)}, separators=(",", ":")) + "\n")
+
+    def end(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.root / JOURNAL_NAME)
+
+    def remove_temp_files(self) -> None:
+        """Temp files a killed run left behind (only ours: they carry our prefix)."""
+        for folder, dirs, files in os.walk(self.root):
+            for name in files:
+                if name.startswith(TEMP_PREFIX):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(os.path.join(folder, name))
 
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):

@@ -20,7 +20,7 @@ class Site(NamedTuple):
     """What every page needs besides the projects: the settings that shape output."""
 
     packages_url: str | None
-    title: str = "dumb-pypi"
+    title: str = "My Private PyPI"
     logo: str | None = None
     logo_width: int | None = None
     generated: datetime.datetime | None = None

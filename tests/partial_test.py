@@ -1,0 +1,359 @@
+"""Partial rebuilds equal full builds; interrupted and concurrent runs; what a run may delete."""
+from __future__ import annotations
+
+import fcntl
+import html.parser
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
+
+from dumb_pypi import publish
+from dumb_pypi.build import Settings, Summary, build
+from dumb_pypi.errors import LockedError
+
+
+def tree(root: Path) -> dict[str, bytes]:
+    """Every file below root (but the lock, which holds nothing) by relative path."""
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != publish.LOCK_NAME
+    }
+
+
+def mtimes(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.stat().st_mtime_ns for p in root.rglob("*") if p.is_file()}
+
+
+def write_list(path: Path, records: list[dict[str, Any]]) -> str:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    return str(path)
+
+
+def run(out: Path, listing: str, previous: str | None = None, **overrides: Any) -> Summary:
+    options: dict[str, Any] = dict(
+        output_dir=out,
+        package_list_json=listing,
+        previous_package_list_json=previous,
+        packages_url="../../pool/",
+        generate_timestamp=False,
+        allow_empty=True,
+        lock_wait=0,
+    )
+    options.update(overrides)
+    return build(Settings(**options))
+
+
+# A few spellings that normalise alike, so projects merge and split as lists change.
+NAMES = ["alpha", "Alpha.Beta", "alpha_beta", "gamma", "delta-x"]
+VERSIONS = ["1.0", "1.00", "1.0.0", "2.0b1", "2.0-beta1", "0.9", "1.0.x"]
+
+
+@st.composite
+def records(draw: st.DrawFn) -> dict[str, Any]:
+    name = draw(st.sampled_from(NAMES))
+    version = draw(st.sampled_from(VERSIONS))
+    kind = draw(st.sampled_from(["sdist", "zip", "wheel"]))
+    if kind == "wheel":
+        filename = f"{name.replace('-', '_').replace('.', '_')}-{version}-py3-none-any.whl"
+    else:
+        filename = f"{name}-{version}." + ("tar.gz" if kind == "sdist" else "zip")
+    record: dict[str, Any] = {"filename": filename}
+    optional = {
+        "hash": st.sampled_from(["sha256=" + "a" * 64, "sha256=" + "b" * 64]),
+        "requires_python": st.sampled_from([">=3.8", "<4"]),
+        "yanked_reason": st.sampled_from(["", "broken"]),
+        "size": st.integers(0, 10**6),
+        "upload_timestamp": st.sampled_from([1_500_000_000, 1_600_000_000.5]),
+        "uploaded_by": st.sampled_from(["ci", "<b>me</b>"]),
+        "summary": st.sampled_from(["one", "two"]),
+    }
+    for key, strategy in optional.items():
+        if draw(st.booleans()):
+            record[key] = draw(strategy)
+    return record
+
+
+package_lists = st.lists(records(), max_size=10, unique_by=lambda r: str(r["filename"]))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(before=package_lists, after=package_lists, per_release=st.booleans())
+def test_a_partial_build_is_byte_identical_to_a_full_build(
+    tmp_path_factory: pytest.TempPathFactory, before: list[dict[str, Any]], after: list[dict[str, Any]], per_release: bool,
+) -> None:
+    work = tmp_path_factory.mktemp("partial")
+    a = write_list(work / "a.json", before)
+    b = write_list(work / "b.json", after)
+
+    run(work / "partial", a, per_release_json=per_release)
+    summary = run(work / "partial", b, str(work / "partial" / "packages.json"), per_release_json=per_release)
+    assert summary.partial
+    run(work / "full", b, per_release_json=per_release)
+
+    assert tree(work / "partial") == tree(work / "full")
+
+
+def small_index(tmp_path: Path, names: list[str]) -> str:
+    return write_list(tmp_path / "list.json", [
+        {"filename": f"{n}-{v}.tar.gz", "size": 10, "upload_timestamp": 1_600_000_000 + i}
+        for i, n in enumerate(names) for v in ("1.0", "2.0")
+    ])
+
+
+def test_a_partial_build_with_nothing_changed_writes_nothing(tmp_path: Path) -> None:
+    listing = small_index(tmp_path, ["one", "two", "three"])
+    out = tmp_path / "out"
+    run(out, listing, generate_timestamp=True)
+    before, stamps = tree(out), mtimes(out)
+    time.sleep(0.01)
+
+    summary = run(out, listing, str(out / "packages.json"), generate_timestamp=True)
+
+    assert summary.partial and summary.written == 0 and summary.deleted == 0
+    assert mtimes(out) == stamps
+    assert tree(out) == before
+
+
+def test_a_partial_build_rewrites_only_the_changed_project_and_the_listings(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(out, small_index(tmp_path, ["one", "two", "three"]))
+    stamps = mtimes(out)
+    time.sleep(0.01)
+
+    run(out, small_index(tmp_path, ["one", "two", "four"]), str(out / "packages.json"))
+
+    now = mtimes(out)
+    rewritten = {p for p in now if p in stamps and now[p] != stamps[p]}
+    assert rewritten == {
+        "simple/index.html", "simple/index.v1_json", "index.html", "packages.json",
+        publish.MANIFEST_NAME,
+    }
+    assert not (out / "simple" / "three").exists() and not (out / "pypi" / "three").exists()
+    assert (out / "simple" / "four" / "index.html").is_file()
+
+
+def test_a_previous_list_that_is_not_the_last_runs_makes_a_full_build(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(out, small_index(tmp_path, ["one", "two"]))
+    stranger = write_list(tmp_path / "stranger.json", [{"filename": "one-1.0.tar.gz"}])
+
+    summary = run(out, small_index(tmp_path, ["one", "two", "three"]), stranger)
+
+    assert not summary.partial
+    run(tmp_path / "full", str(tmp_path / "list.json"))
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_a_changed_setting_makes_a_full_build_and_deletes_what_it_no_longer_writes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    listing = small_index(tmp_path, ["one"])
+    run(out, listing)
+    assert (out / "pypi" / "one" / "2.0" / "json").is_file()
+
+    summary = run(out, listing, str(out / "packages.json"), per_release_json=False)
+
+    assert not summary.partial
+    assert not (out / "pypi" / "one" / "2.0").exists()
+    run(tmp_path / "full", listing, per_release_json=False)
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_files_dumb_pypi_did_not_write_survive_full_and_partial_builds(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "pool").mkdir(parents=True)
+    (out / "pool" / "one-1.0.tar.gz").write_bytes(b"a package")
+    run(out, small_index(tmp_path, ["one", "two"]))
+    (out / "simple" / "two" / "notes.txt").write_text("mine")
+    (out / "robots.txt").write_text("mine")
+
+    # "two" disappears (partial), then the title changes (full).
+    run(out, small_index(tmp_path, ["one"]), str(out / "packages.json"))
+    run(out, str(tmp_path / "list.json"), str(out / "packages.json"), title="Another")
+
+    assert (out / "pool" / "one-1.0.tar.gz").read_bytes() == b"a package"
+    assert (out / "simple" / "two" / "notes.txt").read_text() == "mine"
+    assert (out / "robots.txt").read_text() == "mine"
+    assert not (out / "simple" / "two" / "index.html").exists()
+
+
+def test_a_damaged_manifest_licenses_no_deletion(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run(out, small_index(tmp_path, ["one", "two"]))
+    (out / publish.MANIFEST_NAME).write_text("{not json")
+
+    run(out, small_index(tmp_path, ["one"]))
+
+    assert (out / "simple" / "two" / "index.html").is_file()  # left, not guessed at
+    assert json.loads((out / publish.MANIFEST_NAME).read_text())["paths"]
+
+
+class _Links(html.parser.HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs += [v for k, v in attrs if tag == "a" and k == "href" and v]
+
+
+def assert_index_works(out: Path) -> None:
+    """What a client sees mid-way: every page parses, every project the root links exists."""
+    for path in out.rglob("*"):
+        if not path.is_file() or path.name.startswith("."):
+            continue
+        text = path.read_text()
+        if path.name == "json" or path.suffix in (".v1_json", ".json"):
+            for line in text.splitlines():
+                json.loads(line)
+        elif path.suffix == ".html":
+            assert text.rstrip().endswith("</html>"), path
+    root = out / "simple" / "index.html"
+    if root.exists():
+        links = _Links()
+        links.feed(root.read_text())
+        for href in links.hrefs:
+            assert (out / "simple" / href / "index.html").is_file(), href
+            assert (out / "simple" / href / "index.v1_json").is_file(), href
+
+
+class _Crash(Exception):
+    pass
+
+
+def test_a_run_interrupted_at_any_write_leaves_a_working_index_and_the_next_run_heals_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    old = small_index(tmp_path, ["one", "two", "three"])
+    new = write_list(tmp_path / "new.json", [
+        {"filename": "one-1.0.tar.gz", "yanked_reason": "bad"},
+        {"filename": "four-1.0.tar.gz"},
+        {"filename": "five-3.0.tar.gz"},
+    ])
+    run(tmp_path / "full", new)
+    real_write = publish.Output.write
+    writes: list[str] = []
+    crash_at: int | None = None
+
+    def write(self: publish.Output, relpath: str, text: str | bytes) -> None:
+        if len(writes) == crash_at:
+            raise _Crash(relpath)
+        writes.append(relpath)
+        real_write(self, relpath, text)
+
+    monkeypatch.setattr(publish.Output, "write", write)
+    run(tmp_path / "count", old)
+    writes.clear()
+    run(tmp_path / "count", new, str(tmp_path / "count" / "packages.json"))
+    total = len(writes)
+    assert total > 10
+
+    for crash_at in range(total):
+        out = tmp_path / f"out{crash_at}"
+        writes.clear()
+        crash_at, saved = None, crash_at
+        run(out, old)
+        writes.clear()
+        crash_at = saved
+        with pytest.raises(_Crash):
+            run(out, new, str(out / "packages.json"))
+
+        assert_index_works(out)
+        assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
+        crash_at = None
+        run(out, new, str(out / "packages.json"))
+        assert tree(out) == tree(tmp_path / "full"), f"not healed after a crash at write {saved}"
+
+
+def test_a_killed_run_leaves_a_working_index_and_the_next_run_heals_it(tmp_path: Path) -> None:
+    def listing(count: int, version: str) -> str:
+        return write_list(tmp_path / f"list-{count}-{version}.json", [
+            {"filename": f"project{i}-{version}.tar.gz", "size": i} for i in range(count)
+        ])
+
+    out = tmp_path / "out"
+    run(out, listing(250, "1.0"))
+    new = listing(300, "2.0")
+
+    def command(output: Path) -> list[str]:
+        return [
+            sys.executable, "-m", "dumb_pypi", "--package-list-json", new, "--output-dir", str(output),
+            "--packages-url", "../../pool/", "--no-generate-timestamp",
+            "--previous-package-list-json", str(output / "packages.json"),
+        ]
+
+    # Kill at fractions of how long an uninterrupted run takes on this machine.
+    start = time.monotonic()
+    subprocess.run(command(tmp_path / "timing"), stderr=subprocess.DEVNULL, check=True)
+    duration = time.monotonic() - start
+    killed = 0
+    for fraction in (0.3, 0.5, 0.7, 0.9):
+        process = subprocess.Popen(command(out), stderr=subprocess.DEVNULL)
+        time.sleep(duration * fraction)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed += 1
+        process.wait()
+        assert_index_works(out)
+        # A killed run's temp files are dot-files, never under a served name.
+        for temp in out.rglob(publish.TEMP_PREFIX + "*"):
+            assert temp.name.startswith(".")
+    assert killed, "every run finished before it could be killed; the test proved nothing"
+
+    assert subprocess.run(command(out), stderr=subprocess.DEVNULL).returncode == 0
+    assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
+    run(tmp_path / "full", new)
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_two_runs_at_once_give_the_tree_of_one(tmp_path: Path) -> None:
+    listing = small_index(tmp_path, [f"p{i}" for i in range(300)])
+    out = tmp_path / "out"
+    command = [
+        sys.executable, "-m", "dumb_pypi", "--package-list-json", listing, "--output-dir", str(out),
+        "--packages-url", "../../pool/", "--no-generate-timestamp",
+    ]
+    first = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    second = subprocess.Popen(command, stderr=subprocess.PIPE, text=True)
+    for process in (first, second):
+        _, errors = process.communicate()
+        assert process.returncode == 0, errors
+
+    run(tmp_path / "single", listing)
+    assert tree(out) == tree(tmp_path / "single")
+
+
+def test_a_run_that_cannot_get_the_lock_exits_1_naming_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from dumb_pypi.cli import main
+
+    out = tmp_path / "out"
+    out.mkdir()
+    listing = small_index(tmp_path, ["one"])
+    with open(out / publish.LOCK_NAME, "w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        with pytest.raises(LockedError):
+            run(out, listing)
+        code = main(["--package-list-json", listing, "--output-dir", str(out), "--packages-url", "x/", "--lock-wait", "0.2"])
+
+    assert code == 1
+    assert publish.LOCK_NAME in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == [publish.LOCK_NAME]
+
+
+def test_the_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    listing = small_index(tmp_path, ["one"])
+    os.makedirs(out)
+    (out / "simple").write_text("a file where a folder must go")
+    with pytest.raises(OSError):
+        run(out, listing)
+    (out / "simple").unlink()
+    assert run(out, listing).written > 0
