@@ -53,7 +53,10 @@ def require_tool(name: str, why: str) -> str:
         except (ImportError, FileNotFoundError):
             path = shutil.which("uv")
     else:
-        path = shutil.which(name)
+        # Programs installed from requirements-dev.txt (the aws CLI) live beside
+        # this interpreter, which need not be on PATH.
+        search = os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", os.defpath)])
+        path = shutil.which(name, path=search)
     if path is None:
         _missing(f"{name} not installed: {why}")
     return path
