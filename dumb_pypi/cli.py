@@ -4,7 +4,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 from pathlib import Path
 
 from dumb_pypi import __version__
@@ -12,24 +13,23 @@ from dumb_pypi.build import Settings, build
 from dumb_pypi.errors import DumbPypiError
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
+def _number(convert: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: a number from `low` (inclusive) to `high` (exclusive)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not low <= value < high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to below {high:g}: {text!r}")
+        return value
+
+    return parse
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not 0 <= value < 86400:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 86400: {text!r}")
-    return value
+_positive_int = _number(int, 1, 1 << 31, "a whole number")
+_seconds = _number(float, 0, 86400, "a number of seconds")
 
 
 def make_parser() -> argparse.ArgumentParser:

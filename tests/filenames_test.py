@@ -289,10 +289,29 @@ REAL_FILENAMES = (
 )
 
 
-@pytest.mark.parametrize(
-    ("filename", "name", "version", "packagetype"), REAL_FILENAMES,
+# Kinds no file in the real list has.
+OTHER_FILENAMES = (
+    ("foo-1.0.tar", "foo", "1.0", "sdist"),
+    ("foo-1.0.tar.xz", "foo", "1.0", "sdist"),
+    ("foo-1.0.tbz", "foo", "1.0", "sdist"),
+    ("foo-1.0.tar.Z", "foo", "1.0", "sdist"),
+    ("Foo-1.0.TAR.GZ", "Foo", "1.0", "sdist"),
+    ("foo-1.0.Tar.Bz2", "foo", "1.0", "sdist"),
+    ("foo-1.0-py3-none-any.WHL", "foo", "1.0", "bdist_wheel"),
+    ("foo-1.0-py3.11.EGG", "foo", "1.0", "bdist_egg"),
+    ("foo-1.0.win-arm64.exe", "foo", "1.0", "bdist_wininst"),
+    ("foo-1.0-1.el7.x86_64.rpm", "foo", "1.0", "bdist_rpm"),
+    ("foo-1.0.cygwin-3.4.6-x86_64.tar.gz", "foo", "1.0", "bdist_dumb"),
+    ("foo-1.0.linux-aarch64.zip", "foo", "1.0", "bdist_dumb"),
+    # Non-ASCII is fine in a version; only the name must be ASCII.
+    ("foo-1.0é.tar.gz", "foo", "1.0é", "sdist"),
 )
-def test_real_filenames(
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "version", "packagetype"), REAL_FILENAMES + OTHER_FILENAMES,
+)
+def test_filenames(
     filename: str, name: str, version: str, packagetype: str,
 ) -> None:
     parsed = parse_filename(filename)
@@ -334,35 +353,6 @@ def test_returns_a_named_tuple() -> None:
     assert parse_filename("aspy.yaml-0.2.1.tar.gz") == ParsedFilename(
         name="aspy.yaml", version="0.2.1", packagetype="sdist",
         python_version="source",
-    )
-
-
-@pytest.mark.parametrize(
-    ("filename", "name", "version", "packagetype"),
-    (
-        # Kinds no file in the real list has.
-        ("foo-1.0.tar", "foo", "1.0", "sdist"),
-        ("foo-1.0.tar.xz", "foo", "1.0", "sdist"),
-        ("foo-1.0.tbz", "foo", "1.0", "sdist"),
-        ("foo-1.0.tar.Z", "foo", "1.0", "sdist"),
-        ("Foo-1.0.TAR.GZ", "Foo", "1.0", "sdist"),
-        ("foo-1.0.Tar.Bz2", "foo", "1.0", "sdist"),
-        ("foo-1.0-py3-none-any.WHL", "foo", "1.0", "bdist_wheel"),
-        ("foo-1.0-py3.11.EGG", "foo", "1.0", "bdist_egg"),
-        ("foo-1.0.win-arm64.exe", "foo", "1.0", "bdist_wininst"),
-        ("foo-1.0-1.el7.x86_64.rpm", "foo", "1.0", "bdist_rpm"),
-        ("foo-1.0.cygwin-3.4.6-x86_64.tar.gz", "foo", "1.0", "bdist_dumb"),
-        ("foo-1.0.linux-aarch64.zip", "foo", "1.0", "bdist_dumb"),
-        # Non-ASCII is fine in a version; only the name must be ASCII.
-        ("foo-1.0é.tar.gz", "foo", "1.0é", "sdist"),
-    ),
-)
-def test_other_extensions(
-    filename: str, name: str, version: str, packagetype: str,
-) -> None:
-    parsed = parse_filename(filename)
-    assert (parsed.name, parsed.version, parsed.packagetype) == (
-        name, version, packagetype,
     )
 
 

@@ -117,42 +117,21 @@ def test_sdist_backend_rebuilds_the_same_sdist(tmp_path: Path) -> None:
     assert (out / sdist.name).read_bytes() == sdist.read_bytes()
 
 
+@pytest.mark.parametrize("installer", [pip, uv], ids=["pip", "uv"])
 @pytest.mark.parametrize("make", [make_wheel, make_sdist], ids=["wheel", "sdist"])
-def test_pip_installs_offline(tmp_path: Path, make: Callable[[Path, str, str], Path]) -> None:
+def test_installs_offline(
+    tmp_path: Path,
+    make: Callable[[Path, str, str], Path],
+    installer: Callable[..., subprocess.CompletedProcess[str]],
+) -> None:
     make(tmp_path / "dist", "aspy.yaml", "0.2.1")
+    args = ["install", "--no-index", "--find-links", str(tmp_path / "dist"), "--target", str(tmp_path / "target")]
 
-    result = pip(
-        "install",
-        "--no-index",
-        "--find-links",
-        str(tmp_path / "dist"),
-        "--target",
-        str(tmp_path / "target"),
-        "aspy.yaml==0.2.1",
-    )
+    result = installer(*(["pip"] if installer is uv else []), *args, "aspy.yaml==0.2.1")
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert _imported_version(tmp_path / "target", "aspy_yaml") == "0.2.1"
     assert (tmp_path / "target" / "aspy_yaml-0.2.1.dist-info" / "RECORD").is_file()
-
-
-@pytest.mark.parametrize("make", [make_wheel, make_sdist], ids=["wheel", "sdist"])
-def test_uv_installs_offline(tmp_path: Path, make: Callable[[Path, str, str], Path]) -> None:
-    make(tmp_path / "dist", "aspy.yaml", "0.2.1")
-
-    result = uv(
-        "pip",
-        "install",
-        "--no-index",
-        "--find-links",
-        str(tmp_path / "dist"),
-        "--target",
-        str(tmp_path / "target"),
-        "aspy.yaml==0.2.1",
-    )
-
-    assert result.returncode == 0, result.stdout + result.stderr
-    assert _imported_version(tmp_path / "target", "aspy_yaml") == "0.2.1"
 
 
 def test_pip_ignores_the_machines_pip_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
