@@ -11,10 +11,11 @@ from typing import IO, Any, NamedTuple
 
 from packaging.utils import NormalizedName
 
-from dumb_pypi import __version__, plan
+from dumb_pypi import __version__, localdist, plan
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import HashingReader, Problems, Sourced, collect, read_json_lines, read_plain
-from dumb_pypi.model import group_projects
+from dumb_pypi.localdist import LocalFile
+from dumb_pypi.model import Package, group_projects
 from dumb_pypi.publish import Manifest, locked
 from dumb_pypi.render import Site
 
@@ -26,6 +27,7 @@ class Settings(NamedTuple):
     output_dir: Path
     package_list: str | None = None
     package_list_json: str | None = None
+    package_dir: str | None = None
     previous_package_list: str | None = None
     previous_package_list_json: str | None = None
     packages_url: str | None = None
@@ -42,13 +44,19 @@ class Settings(NamedTuple):
         """The settings that shape the output: a change to any of them makes a full build."""
         return {
             "dumb-pypi": __version__,
-            "packages_url": self.packages_url,
+            "packages_url": self.files_url(),
             "title": self.title,
             "logo": self.logo,
             "logo_width": self.logo_width,
             "generate_timestamp": self.generate_timestamp,
             "per_release_json": self.per_release_json,
         }
+
+    def files_url(self) -> str | None:
+        """--packages-url, or where --package-dir's files are published: OUTPUT/packages/ from simple/<name>/."""
+        if self.packages_url is None and self.package_dir is not None:
+            return f"../../{localdist.PUBLISHED}/"
+        return self.packages_url
 
 
 class Summary(NamedTuple):
@@ -58,6 +66,7 @@ class Summary(NamedTuple):
     written: int
     deleted: int
     partial: bool
+    read: int = 0
 
 
 def _open(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], str]:
@@ -72,6 +81,7 @@ def _open(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], str]:
 class ReadList(NamedTuple):
     entries: list[Sourced]
     sha256: str  # of the list's bytes
+    local: list[LocalFile] = []  # --package-dir's files, to publish
 
 
 def read_list(path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] | None = None) -> ReadList:
@@ -97,6 +107,35 @@ def _check_urls(entries: list[Sourced], packages_url: str | None) -> None:
             )
 
 
+def _last_run(output_dir: Path, warn: Callable[[str], None]) -> dict[str, Package]:
+    """OUTPUT/packages.json of the last run, by filename: the records --package-dir need not read again."""
+    path = output_dir / PACKAGES_JSON
+    if not path.is_file():
+        return {}
+    try:
+        last = read_list(str(path), True, Problems(False, lambda message: None))
+    except DumbPypiError as e:
+        warn(f"cannot reuse the last run's records ({e}); reading every file again")
+        return {}
+    return {e.package.filename: e.package for e in last.entries}
+
+
+def read_package_dir(settings: Settings, problems: Problems, warn: Callable[[str], None], notice: Callable[[str], None]) -> ReadList:
+    """The folder's files as a list; its sha256 is that of the packages.json it gives, the list it is."""
+    assert settings.package_dir is not None
+    directory = Path(settings.package_dir)
+    published = settings.output_dir / localdist.PUBLISHED
+    if os.path.realpath(directory) == os.path.realpath(published):
+        raise DumbPypiError(
+            f"--package-dir {directory} is where the index publishes its files;"
+            " give the folder the distributions come from"
+        )
+    local = localdist.read_dir(directory, _last_run(settings.output_dir, warn), published, problems, notice)
+    entries = [Sourced(f.package, str(f.source), 0) for f in local]
+    text = plan.packages_json(e.package for e in entries).encode()
+    return ReadList(entries, hashlib.sha256(text).hexdigest(), local)
+
+
 def build(
     settings: Settings,
     *,
@@ -110,16 +149,18 @@ def build(
     `warn` gets problems with the input, `notice` what the run decided and why.
     """
     problems = Problems(settings.strict, warn)
-    if settings.package_list_json is not None:
+    if settings.package_dir is not None:
+        current = read_package_dir(settings, problems, warn, notice)
+    elif settings.package_list_json is not None:
         current = read_list(settings.package_list_json, True, problems, stdin)
     elif settings.package_list is not None:
         current = read_list(settings.package_list, False, problems, stdin)
     else:
-        raise DumbPypiError("no input: give --package-list or --package-list-json")
-    _check_urls(current.entries, settings.packages_url)
+        raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
+    _check_urls(current.entries, settings.files_url())
     if not current.entries and not settings.allow_empty:
         raise DumbPypiError(
-            "the package list has no files; refusing to publish an empty index"
+            f"{settings.package_dir or 'the package list'} has no distribution files; refusing to publish an empty index"
             " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
         )
 
@@ -135,7 +176,7 @@ def build(
     packages = [e.package for e in current.entries]
     projects = group_projects(packages)
     site = Site(
-        packages_url=settings.packages_url,
+        packages_url=settings.files_url(),
         title=settings.title,
         logo=settings.logo,
         logo_width=settings.logo_width,
@@ -171,18 +212,35 @@ def build(
         paths.update(page.path for page in index)
         if changed is None or changed:
             writes.extend(index)
+        # OUTPUT/packages/FILENAME, and FILENAME.metadata for wheels.
+        files: list[tuple[str, Path]] = []
+        metadata: list[tuple[str, bytes]] = []
+        for f in current.local:
+            relpath = f"{localdist.PUBLISHED}/{f.package.filename}"
+            paths.add(relpath)
+            if not output.is_published(relpath, f.source):
+                files.append((relpath, f.source))
+            if f.package.core_metadata is not None:
+                paths.add(f"{relpath}.metadata")
+                if f.metadata is not None:
+                    metadata.append((f"{relpath}.metadata", f.metadata))
         owned = (manifest.paths if manifest is not None else frozenset()) | (journal or frozenset())
         stale = owned - paths
         write_packages_json = bool(writes) or not (settings.output_dir / PACKAGES_JSON).exists()
 
         written = 0
-        if writes or stale or write_packages_json:
+        if writes or stale or write_packages_json or files or metadata:
             output.begin(paths - owned)
-            # Project pages first, then the indexes that link them, then
-            # deletions: a reader never follows a link to a missing page.
+            # Distribution files first, then project pages, then the indexes
+            # that link them, then deletions: a reader never follows a link to
+            # a missing file.
+            for relpath, source in files:
+                output.publish_file(relpath, source)
+            for relpath, data in metadata:
+                output.write(relpath, data)
             for page in writes:
                 output.write(page.path, page.render())
-            written = len(writes)
+            written = len(files) + len(metadata) + len(writes)
             output.delete_all(stale)
             packages_sha = None
             if write_packages_json:
@@ -206,6 +264,7 @@ def build(
         written=written,
         deleted=output.deleted,
         partial=changed is not None,
+        read=sum(f.read for f in current.local),
     )
 
 

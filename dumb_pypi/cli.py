@@ -46,6 +46,11 @@ def make_parser() -> argparse.ArgumentParser:
         "--package-list-json", metavar="PATH",
         help="a list of JSON objects, one a line, with 'filename' and optional metadata ('-' for stdin)",
     )
+    inputs.add_argument(
+        "--package-dir", metavar="DIR",
+        help="a folder of distribution files (not its subfolders): each is hashed, its metadata read,"
+        " and it is published into OUTPUT/packages/ with its wheel's .metadata file",
+    )
     previous = parser.add_mutually_exclusive_group()
     previous.add_argument(
         "--previous-package-list", metavar="PATH",
@@ -58,7 +63,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument("--output-dir", metavar="DIR", required=True, help="where the index is written")
     parser.add_argument(
         "--packages-url", metavar="URL",
-        help="the URL where the distribution files are served (absolute, or relative to a simple project page)",
+        help="the URL where the distribution files are served (absolute, or relative to a simple project page);"
+        " with --package-dir, where OUTPUT/packages/ is served (default: ../../packages/)",
     )
     parser.add_argument("--title", default="My Private PyPI", help="the title of the pages for people")
     parser.add_argument("--logo", metavar="URL", help="the URL of a logo shown on the pages for people")
@@ -92,6 +98,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         output_dir=Path(args.output_dir),
         package_list=args.package_list,
         package_list_json=args.package_list_json,
+        package_dir=args.package_dir,
         previous_package_list=args.previous_package_list,
         previous_package_list_json=args.previous_package_list_json,
         packages_url=args.packages_url,
@@ -138,8 +145,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not args.quiet:
         kind = "partial" if summary.partial else "full"
         skipped = f" ({summary.skipped} skipped)" if summary.skipped else ""
+        read = f", {summary.read} read from {settings.package_dir}" if settings.package_dir is not None else ""
         print(
-            f"dumb-pypi: {summary.projects} projects, {summary.files} files{skipped};"
+            f"dumb-pypi: {summary.projects} projects, {summary.files} files{skipped}{read};"
             f" {kind} build wrote {summary.written} and deleted {summary.deleted} files"
             f" in {settings.output_dir} in {time.monotonic() - start:.1f}s",
             file=sys.stderr,

@@ -16,6 +16,15 @@ class InputError(DumbPypiError):
         self.message = message
 
 
+class DistributionError(DumbPypiError):
+    """A file in --package-dir that cannot be listed, named by its path."""
+
+    def __init__(self, path: str, message: str) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = path
+        self.message = message
+
+
 class InvalidFilename(DumbPypiError):
     """A filename that cannot be a distribution we can list."""
 

@@ -111,6 +111,11 @@ def _extension(filename: str) -> str:
     return ""
 
 
+def has_distribution_extension(filename: str) -> bool:
+    """Whether the name ends like a distribution file, so a folder's other files (signatures, notes) can be passed over."""
+    return bool(_extension(filename))
+
+
 def _checked(filename: str, name: str, version: str) -> tuple[str, str]:
     if not _NAME.fullmatch(name):
         raise UnparseableFilename(

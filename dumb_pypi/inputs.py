@@ -12,7 +12,7 @@ from typing import IO, Any, NamedTuple, Protocol
 
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
-from dumb_pypi.errors import InputError, InvalidFilename
+from dumb_pypi.errors import DumbPypiError, InputError, InvalidFilename
 from dumb_pypi.model import Package, make_package
 
 MAX_LINE = 1 << 20
@@ -46,10 +46,14 @@ class Problems:
 
     def refuse(self, path: str, line: int, message: str, *, skipped: bool = True) -> None:
         """Report an entry left out (or, with skipped=False, a part of it ignored)."""
+        self.report(InputError(path, line, message), skipped=skipped)
+
+    def report(self, error: DumbPypiError, *, skipped: bool = True) -> None:
+        """Warn with `error`'s message, or raise it under --strict."""
         if self.strict:
-            raise InputError(path, line, message)
+            raise error
         self.count += skipped
-        self.warn(f"{path}:{line}: {message}")
+        self.warn(str(error))
 
 
 class Readable(Protocol):

@@ -6,6 +6,9 @@ import errno
 import fcntl
 import json
 import os
+import secrets
+import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Iterable, Iterator
@@ -73,6 +76,36 @@ class Output:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 os.fchmod(f.fileno(), 0o644)
+            os.replace(tmp, os.path.join(self.root, relpath))
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        self.written += 1
+
+    def is_published(self, relpath: str, source: Path) -> bool:
+        """Whether OUTPUT/relpath already is the file at `source`: its hard link, or a copy of the same size and mtime."""
+        wanted = os.stat(source)
+        try:
+            # lstat: a symlink planted at the target is never taken for the file.
+            present = os.lstat(os.path.join(self.root, check_relpath(relpath)))
+        except FileNotFoundError:
+            return False
+        return stat.S_ISREG(present.st_mode) and (
+            (present.st_dev, present.st_ino) == (wanted.st_dev, wanted.st_ino)
+            or (present.st_size, present.st_mtime_ns) == (wanted.st_size, wanted.st_mtime_ns)
+        )
+
+    def publish_file(self, relpath: str, source: Path) -> None:
+        """Replace OUTPUT/relpath atomically by the file at `source`, which is left as it was.
+
+        A hard link where the file system allows (no copy of a large wheel),
+        else a copy that keeps the source's mtime, so that `is_published`
+        recognises it on a later run.
+        """
+        parent = self._parent(relpath)
+        tmp = _link_or_copy(source, parent)
+        try:
             os.replace(tmp, os.path.join(self.root, relpath))
         except BaseException:
             with contextlib.suppress(OSError):
@@ -151,6 +184,40 @@ class Output:
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):
             self.delete(relpath)
+
+
+# Why a hard link cannot be made: another file system, one without hard
+# links, too many links to the file, or a kernel that forbids linking files
+# the process does not own (fs.protected_hardlinks).
+_NO_LINK = frozenset({errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EACCES})
+
+
+def _link_or_copy(source: Path, parent: str) -> str:
+    """A new temporary file in `parent` that is `source`: its hard link, or a copy; returns its path."""
+    for _ in range(100):
+        tmp = os.path.join(parent, f"{TEMP_PREFIX}{secrets.token_hex(8)}")
+        try:
+            # link() creates tmp exclusively, so a name taken meanwhile is an error, not a race.
+            os.link(source, tmp)
+            return tmp
+        except FileExistsError:
+            continue
+        except OSError as e:
+            if e.errno not in _NO_LINK:
+                raise
+            break
+    fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
+    try:
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+            shutil.copyfileobj(src, out, 1 << 20)
+            os.fchmod(out.fileno(), 0o644)
+            wanted = os.fstat(src.fileno())
+        os.utime(tmp, ns=(wanted.st_atime_ns, wanted.st_mtime_ns))
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    return tmp
 
 
 @contextlib.contextmanager
