@@ -159,8 +159,9 @@ def build(
         raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
     _check_urls(current.entries, settings.files_url())
     if not current.entries and not settings.allow_empty:
+        what = "the package list has no files" if settings.package_dir is None else f"{settings.package_dir} has no distribution files"
         raise DumbPypiError(
-            f"{settings.package_dir or 'the package list'} has no distribution files; refusing to publish an empty index"
+            f"{what}; refusing to publish an empty index"
             " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
         )
 

@@ -139,16 +139,23 @@ def _check_metadata(path: Path, package: Package, metadata: _Metadata) -> None:
         )
 
 
-def _reusable(previous: Package | None, size: int, mtime: int | float, published: Path) -> bool:
-    """Whether the last run's record of this file still describes it, and its .metadata is still there."""
-    return (
-        previous is not None
-        and previous.size == size
-        and previous.upload_timestamp == mtime
-        and previous.hash is not None
-        and previous.hash.startswith("sha256=")
-        and (previous.core_metadata is None or (published / f"{previous.filename}.metadata").is_file())
+def _reuse(previous: Package | None, path: Path, st: os.stat_result, published: Path) -> LocalFile | None:
+    """The last run's record of this file, when its size and mtime still match and its .metadata is still there."""
+    if (
+        previous is None
+        or previous.size != st.st_size
+        or previous.upload_timestamp != upload_timestamp(st)
+        or previous.hash is None
+        or not previous.hash.startswith("sha256=")
+        or (previous.core_metadata is not None and not (published / f"{previous.filename}.metadata").is_file())
+    ):
+        return None
+    metadata = _Metadata(None, None, previous.summary, previous.requires_python, previous.requires_dist or ())
+    package = _local_package(
+        previous.filename, previous.hash, st.st_size, upload_timestamp(st),
+        metadata=metadata, core_metadata=previous.core_metadata,
     )
+    return LocalFile(package, path, None, False)
 
 
 def _local_package(
@@ -238,22 +245,9 @@ def read_dir(
             continue
         try:
             st = os.stat(path)
-            mtime = upload_timestamp(st)
-            kept = previous.get(name)
-            if kept is not None and _reusable(kept, st.st_size, mtime, published):
-                assert kept.hash is not None
-                files.append(LocalFile(
-                    _local_package(
-                        name, kept.hash, st.st_size, mtime,
-                        metadata=_Metadata(
-                            None, None, kept.summary, kept.requires_python, kept.requires_dist or (),
-                        ),
-                        core_metadata=kept.core_metadata,
-                    ),
-                    path,
-                    None,
-                    False,
-                ))
+            reused = _reuse(previous.get(name), path, st, published)
+            if reused is not None:
+                files.append(reused)
                 continue
             notice(f"reading {path}")
             files.append(_read_file(path, package, st, problems))

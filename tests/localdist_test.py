@@ -27,7 +27,8 @@ class Run:
 
     def reading(self) -> list[str]:
         """The files a --verbose run says it opened."""
-        return [line.removeprefix("reading ") for line in self.err.splitlines() if line.startswith("reading ")]
+        prefix = "dumb-pypi: reading "
+        return [line.removeprefix(prefix) for line in self.err.splitlines() if line.startswith(prefix)]
 
 
 @pytest.fixture
@@ -245,14 +246,34 @@ def test_a_changed_file_is_read_again(tmp_path: Path, dist: Path, run: Any) -> N
     assert (tmp_path / "out" / "packages" / OTHER).read_bytes() == (dist / OTHER).read_bytes()
 
 
-def test_a_lost_metadata_file_makes_its_wheel_be_read_again(tmp_path: Path, dist: Path, run: Any) -> None:
+@pytest.mark.parametrize("previous", [[], ["--previous-package-list-json", "out/packages.json"]], ids=["full", "partial"])
+def test_published_files_lost_from_the_output_are_restored(
+    tmp_path: Path, dist: Path, run: Any, previous: list[str],
+) -> None:
     assert run().code == 0
-    (tmp_path / "out" / "packages" / f"{OTHER}.metadata").unlink()
+    packages = tmp_path / "out" / "packages"
+    (packages / f"{OTHER}.metadata").unlink()
+    (packages / SDIST).unlink()
 
-    result = run()
+    result = run(*previous)
 
+    assert result.code == 0, result.err
+    # The .metadata file is only in the wheel: it is read again. The sdist is only linked again.
     assert result.reading() == [f"dist/{OTHER}"]
-    assert (tmp_path / "out" / "packages" / f"{OTHER}.metadata").read_bytes() == wheel_metadata_bytes(dist / OTHER)
+    assert (packages / f"{OTHER}.metadata").read_bytes() == wheel_metadata_bytes(dist / OTHER)
+    assert (packages / SDIST).stat().st_ino == (dist / SDIST).stat().st_ino
+
+
+def test_a_partial_rerun_with_nothing_changed_writes_nothing(tmp_path: Path, dist: Path, run: Any) -> None:
+    assert run().code == 0
+    before = snapshot(tmp_path / "out")
+
+    result = run("--previous-package-list-json", "out/packages.json")
+
+    assert result.code == 0, result.err
+    assert result.reading() == []
+    assert "partial build wrote 0 and deleted 0 files" in result.err
+    assert snapshot(tmp_path / "out") == before
 
 
 def test_a_file_removed_from_the_folder_leaves_the_index_and_the_output(tmp_path: Path, dist: Path, run: Any) -> None:

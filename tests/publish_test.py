@@ -202,3 +202,48 @@ def test_lock_on_an_unusable_output_folder_is_an_output_error(tmp_path: Path) ->
     with pytest.raises(OutputError, match="cannot use output folder"):
         with locked(tmp_path / "file" / "out", wait=0):
             pass  # pragma: no cover
+
+
+def test_publish_file_hard_links_and_replaces_a_planted_symlink(tmp_path: Path) -> None:
+    source = tmp_path / "dist" / "foo-1.0.tar.gz"
+    source.parent.mkdir()
+    source.write_bytes(b"sdist")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"keep me")
+    out = Output(tmp_path / "out")
+    (tmp_path / "out" / "packages").mkdir(parents=True)
+    (tmp_path / "out" / "packages" / source.name).symlink_to(elsewhere)
+    assert not out.is_published(f"packages/{source.name}", source)
+
+    out.publish_file(f"packages/{source.name}", source)
+
+    published = tmp_path / "out" / "packages" / source.name
+    assert not published.is_symlink()
+    assert published.stat().st_ino == source.stat().st_ino
+    assert elsewhere.read_bytes() == b"keep me"
+    assert [p.name for p in published.parent.iterdir()] == [source.name]
+    assert out.is_published(f"packages/{source.name}", source)
+    assert out.written == 1
+
+
+def test_publish_file_copies_when_the_file_system_refuses_a_hard_link(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def refuse(source: object, target: object) -> None:
+        raise PermissionError(1, "Operation not permitted")  # fs.protected_hardlinks
+
+    monkeypatch.setattr(os, "link", refuse)
+    source = tmp_path / "foo-1.0.tar.gz"
+    source.write_bytes(b"sdist")
+    os.utime(source, ns=(1, 1_700_000_000_123_456_789))
+    out = Output(tmp_path / "out")
+
+    out.publish_file("packages/foo-1.0.tar.gz", source)
+
+    copy = tmp_path / "out" / "packages" / "foo-1.0.tar.gz"
+    assert copy.read_bytes() == b"sdist"
+    assert copy.stat().st_ino != source.stat().st_ino
+    assert copy.stat().st_mtime_ns == 1_700_000_000_123_456_789
+    assert out.is_published("packages/foo-1.0.tar.gz", source)
+    source.write_bytes(b"sdist, rebuilt")
+    assert not out.is_published("packages/foo-1.0.tar.gz", source)
