@@ -132,7 +132,8 @@ def _simple_file(f: Package, site: Site) -> dict[str, Any]:
         entry["requires-python"] = f.requires_python
     if f.core_metadata is not None:
         entry["core-metadata"] = _core_metadata_json(f.core_metadata)
-    entry["yanked"] = f.yanked_reason if f.yanked_reason is not None else f.yanked
+    # PEP 691 allows a reason only when it is non-empty: clients read "" as not yanked.
+    entry["yanked"] = (f.yanked_reason or True) if f.yanked else False
     if f.size is not None:
         entry["size"] = f.size
     if f.upload_timestamp is not None:
