@@ -8,6 +8,7 @@ import functools
 import gzip
 import hashlib
 import html.parser
+import http.client
 import importlib
 import inspect
 import io
@@ -16,16 +17,18 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tarfile
 import threading
+import time
 import types
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import NoReturn, cast
+from typing import NamedTuple, NoReturn, cast
 
 import pytest
 
@@ -374,6 +377,166 @@ def serve(directory: Path) -> Iterator[Server]:
         httpd.shutdown()
         httpd.server_close()
         thread.join()
+
+
+# --- nginx ----------------------------------------------------------------
+
+NGINX_CONF = Path(__file__).resolve().parent.parent / "contrib" / "nginx.conf"
+# The lines of the shipped config that a deployment changes, and the test too.
+_SHIPPED_ROOT = "root /srv/pypi;"
+_SHIPPED_LISTEN = "listen 80;"
+
+_LOG_FORMAT = (
+    '{"method":"$request_method","request":"$request_uri","served":"$uri","status":"$status",'
+    '"accept":"$http_accept","content_type":"$sent_http_content_type","agent":"$http_user_agent"}'
+)
+
+
+class Hit(NamedTuple):
+    """One request as nginx logged it; `served` is the file after negotiation and index lookup."""
+
+    method: str
+    request: str
+    served: str
+    status: int
+    accept: str
+    content_type: str
+    agent: str
+
+
+class Nginx:
+    """A running nginx: its URL and its access log."""
+
+    def __init__(self, url: str, access_log: Path, error_log: Path) -> None:
+        self.url = url
+        self.access_log = access_log
+        self.error_log = error_log
+
+    def hits(self) -> list[Hit]:
+        """Every request so far, oldest first."""
+        hits = []
+        for line in self.access_log.read_text().splitlines():
+            record = json.loads(line)
+            record["status"] = int(record["status"])
+            hits.append(Hit(**record))
+        return hits
+
+
+def _nginx_binary() -> str:
+    # nginx lives in sbin, which a non-root PATH often lacks.
+    path = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin:/sbin")
+    if path is None:
+        _missing("nginx not installed: the nginx tests serve the index with the shipped contrib/nginx.conf")
+    return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def shipped_nginx_server(root: Path, port: int) -> str:
+    """contrib/nginx.conf with only its root and listen lines changed."""
+    text = NGINX_CONF.read_text()
+    for line in (_SHIPPED_ROOT, _SHIPPED_LISTEN):
+        assert text.count(line) == 1, f"contrib/nginx.conf should have the line {line!r} exactly once"
+    return text.replace(_SHIPPED_ROOT, f'root "{root}";').replace(_SHIPPED_LISTEN, f"listen 127.0.0.1:{port};")
+
+
+def _nginx_main_conf(binary: str, workdir: Path, server_conf: Path) -> str:
+    """The nginx.conf of the test instance: a distribution's usual http {} with the shipped file included."""
+    configure = subprocess.run([binary, "-V"], capture_output=True, text=True, check=True).stderr
+    conf_path = re.search(r"--conf-path=(\S+)", configure)
+    mime_types = Path(conf_path.group(1) if conf_path else "/etc/nginx/nginx.conf").parent / "mime.types"
+    # Every temporary folder of a compiled-in module must be writable by us.
+    temp_paths = "".join(
+        f"    {module}_temp_path {workdir / module};\n"
+        for module in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        if module == "client_body" or f"--without-http_{module}_module" not in configure
+    )
+    # Workers of a root master drop to "nobody", who cannot read pytest's
+    # private temporary folders; under root, keep them root.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    return (
+        f"{user}worker_processes 1;\n"
+        f"pid {workdir / 'nginx.pid'};\n"
+        f"error_log {workdir / 'error.log'} info;\n"
+        "events { worker_connections 64; }\n"
+        "http {\n"
+        + (f"    include {mime_types};\n" if mime_types.is_file() else "")
+        + "    default_type application/octet-stream;\n"
+        + f"    log_format dumb_pypi_test escape=json '{_LOG_FORMAT}';\n"
+        + f"    access_log {workdir / 'access.log'} dumb_pypi_test;\n"
+        + temp_paths
+        + f"    include {server_conf};\n"
+        + "}\n"
+    )
+
+
+@contextlib.contextmanager
+def serve_nginx(root: Path, workdir: Path) -> Iterator[Nginx]:
+    """Serve ROOT with real nginx and the shipped contrib/nginx.conf on 127.0.0.1 until the block exits."""
+    binary = _nginx_binary()
+    workdir.mkdir(parents=True, exist_ok=True)
+    server_conf = workdir / "dumb-pypi.conf"
+    main_conf = workdir / "nginx.conf"
+    error_log = workdir / "error.log"
+    main_conf.write_text(_nginx_main_conf(binary, workdir, server_conf))
+    (workdir / "access.log").touch()
+    command = [binary, "-p", str(workdir), "-c", str(main_conf), "-e", str(error_log), "-g", "daemon off;"]
+    # Another program may take the free port before nginx binds it: try another.
+    for attempt in range(3):
+        port = _free_port()
+        server_conf.write_text(shipped_nginx_server(root, port))
+        process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            listening = _wait_until_listening(process, port, error_log, last_try=attempt == 2)
+        except BaseException:
+            _stop(process)
+            raise
+        if listening:
+            break
+        _stop(process)
+    try:
+        yield Nginx(f"http://127.0.0.1:{port}/", workdir / "access.log", error_log)
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _wait_until_listening(process: subprocess.Popen[bytes], port: int, error_log: Path, last_try: bool) -> bool:
+    """True once nginx accepts connections; False if it could not bind and may try another port."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            log = error_log.read_text(errors="replace") if error_log.exists() else ""
+            if "Address already in use" in output + log and not last_try:
+                return False
+            raise AssertionError(f"nginx exited with {process.returncode}:\n{output}\n{log}")
+        # Ask over HTTP: whatever else holds the port does not answer as nginx.
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request("HEAD", "/")
+            if connection.getresponse().getheader("Server", "").startswith("nginx"):
+                return True
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.05)
+    raise AssertionError(f"nginx did not answer on 127.0.0.1:{port} within 10 s")
 
 
 # --- pip and uv -------------------------------------------------------------
