@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import gzip
 import hashlib
 import http.client
 import json
@@ -164,6 +165,22 @@ def test_the_accept_header_chooses_json_or_html(site: Site, path: str, accept: s
     assert "accept" in _vary(response)
 
 
+@pytest.mark.parametrize(("accept", "filename"), [(PIP_ACCEPT, "index.v1_json"), ("text/html", "index.html")])
+def test_pages_are_compressed_for_clients_that_accept_gzip(site: Site, accept: str, filename: str) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", site.port(), timeout=10)
+    try:
+        connection.request("GET", "/simple/aspy-yaml/", headers={"Accept": accept, "Accept-Encoding": "gzip"})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+
+    assert response.status == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == (site.root / "simple" / "aspy-yaml" / filename).read_bytes()
+    assert {"accept", "accept-encoding"} <= _vary(Response(response.status, response.headers, body))
+
+
 @pytest.mark.parametrize(
     ("query", "accept", "form"),
     [
@@ -253,6 +270,13 @@ def test_an_unnormalised_name_redirects_once_to_the_normalised_page(site: Site, 
     first = get(site, f"/simple/{name}{slash}")
     assert first.status == 301
     assert first.headers["Location"] == "/simple/aspy-yaml/"
+
+
+def test_a_normalised_name_without_its_slash_gets_one(site: Site) -> None:
+    visited, response = _follow(site, "/simple/aspy-yaml", UV_ACCEPT, hops=5)
+
+    assert visited == ["/simple/aspy-yaml", "/simple/aspy-yaml/"]
+    assert response.headers["Content-Type"] == JSON
 
 
 def test_a_name_that_needs_many_passes_still_ends_normalised(site: Site) -> None:
