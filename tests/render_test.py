@@ -298,6 +298,30 @@ def test_simple_project_json_never_has_dist_info_metadata() -> None:
     assert "dist-info-metadata" not in text
 
 
+def test_simple_project_json_an_empty_yank_reason_is_true() -> None:
+    # PEP 691 allows only a non-empty reason: a client testing "" for truth reads "not yanked".
+    [entry] = simple_json(foo(yanked_reason=""))["files"]
+    assert entry["yanked"] is True
+    assert anchor(foo(yanked_reason=""))["data-yanked"] == ""
+
+
+def test_simple_project_json_at_1_0_still_gives_the_sizes_and_times_it_knows() -> None:
+    result = simple_json(foo(size=10, upload_timestamp=1), foo(filename="foo-1.0-py3-none-any.whl", upload_timestamp=2))
+    assert result["meta"] == {"api-version": "1.0"}
+    assert [f.get("size") for f in result["files"]] == [10, None]
+    assert [f["upload-time"] for f in result["files"]] == ["1970-01-01T00:00:01Z", "1970-01-01T00:00:02Z"]
+
+
+def test_simple_project_json_versions_hold_each_release_once() -> None:
+    result = simple_json(
+        foo(filename="foo-1.0-beta.tar.gz"), foo(filename="foo-1.0b0-py3-none-any.whl"),
+        foo(filename="foo-custom_build.tar.gz"),
+    )
+    # Normalised where valid PEP 440 (PEP 700 says SHOULD), as spelled otherwise; every file's version is there.
+    assert result["versions"] == ["custom_build", "1.0b0"]
+    assert len(result["files"]) == 3
+
+
 @pytest.mark.parametrize(
     ("timestamp", "expected"),
     [
