@@ -217,6 +217,9 @@ def parse_json_record(record: dict[str, Any]) -> Package:
     core_metadata = record.get("core_metadata")
     if core_metadata is not None and core_metadata != "true" and not _HASH.fullmatch(core_metadata):
         raise ValueError(f"'core_metadata' must be 'true' or ALGO=HEX, not {core_metadata!r}")
+    # pip compares hex digests as strings, and hashlib writes them in lowercase.
+    hash_ = None if hash_ is None else hash_.lower()
+    core_metadata = None if core_metadata is None else core_metadata.lower()
     requires_python = record.get("requires_python")
     if requires_python is not None:
         try:
