@@ -374,10 +374,13 @@ class _HTMLChecker(html.parser.HTMLParser):
         else:
             self.strings.append(data)
 
-    def _inert(self, text: str) -> None:
-        assert MARK not in text and PATH_MARK not in text, (self.where, text)
+    def _inert(self, data: str) -> None:
+        assert MARK not in data and PATH_MARK not in data, (self.where, data)
 
-    handle_comment = handle_decl = handle_pi = unknown_decl = _inert
+    handle_comment = handle_pi = unknown_decl = _inert
+
+    def handle_decl(self, decl: str) -> None:
+        self._inert(decl)
 
 
 def _strings(value: Any) -> Iterator[str]:
