@@ -65,7 +65,8 @@ def check_settings(settings: Settings) -> None:
     """Refuse a flag whose value cannot stand in a page as given; raises DumbPypiError naming the flag."""
     flags: list[tuple[str, str | None, tuple[str, ...] | None]] = [
         ("--title", settings.title, None),
-        ("--packages-url", settings.packages_url, None),
+        # pip also follows file: links, as in an index of a local folder.
+        ("--packages-url", settings.packages_url, ("http", "https", "file")),
         # A data: URL keeps the pages free of any network resource.
         ("--logo", settings.logo, ("http", "https", "data")),
     ]

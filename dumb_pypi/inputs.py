@@ -131,6 +131,13 @@ def _split_path(key: str) -> str:
     return key
 
 
+def _check_timestamp(timestamp: int | float) -> int | float:
+    """TIMESTAMP, if every page can show it (1970 to 9999, UTC); else ValueError."""
+    if not (math.isfinite(timestamp) and 0 <= timestamp < 253402300800):
+        raise ValueError(f"'upload_timestamp' is out of range: {timestamp!r}")
+    return timestamp
+
+
 def parse_plain_entry(text: str) -> Package | None:
     """One plain-list line to a Package; None for lines that list nothing. Raises ValueError or InvalidFilename."""
     stripped = text.strip()
@@ -139,17 +146,14 @@ def parse_plain_entry(text: str) -> Package | None:
     s3 = _S3_LS.fullmatch(stripped)
     if s3 is not None:
         try:
-            moment = time.strptime(s3.group(1), "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            raise ValueError(f"cannot read the date {s3.group(1)!r}") from None
-        key = _split_path(s3.group(3))
-        return make_package(
-            key.rsplit("/", 1)[-1],
-            path=key,
-            size=int(s3.group(2)),
             # The aws CLI prints local time: read it back in the run's time zone.
-            upload_timestamp=int(time.mktime(moment)),
-        )
+            timestamp = _check_timestamp(int(time.mktime(time.strptime(s3.group(1), "%Y-%m-%d %H:%M:%S"))))
+        except (ValueError, OverflowError):
+            raise ValueError(f"cannot read the date {s3.group(1)!r}") from None
+        if len(s3.group(2)) > 20:
+            raise ValueError("the size has more than 20 digits")
+        key = _split_path(s3.group(3))
+        return make_package(key.rsplit("/", 1)[-1], path=key, size=int(s3.group(2)), upload_timestamp=timestamp)
     if _URL.match(stripped):
         parts = urllib.parse.urlsplit(stripped)
         filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
@@ -188,6 +192,8 @@ def check_text(text: str) -> str:
 def check_url(url: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
     """URL, if it can stand in an HTML attribute as it is and links with one of SCHEMES (or is relative); else ValueError."""
     bad = _URL_UNSAFE.search(url)
+    if bad is not None and _SURROGATE.match(bad.group()):
+        raise ValueError("the URL is not valid UTF-8")
     if bad is not None:
         raise ValueError(
             f"the URL contains {bad.group()!r}, which is not allowed in a URL (percent-encode it)",
@@ -254,8 +260,8 @@ def parse_json_record(record: dict[str, Any]) -> Package:
         except InvalidSpecifier:
             raise ValueError(f"'requires_python' is not a PEP 440 specifier set: {requires_python!r}") from None
     timestamp = record.get("upload_timestamp")
-    if timestamp is not None and not (math.isfinite(timestamp) and 0 <= timestamp < 253402300800):
-        raise ValueError(f"'upload_timestamp' is out of range: {timestamp!r}")
+    if timestamp is not None:
+        _check_timestamp(timestamp)
     size = record.get("size")
     if size is not None and size < 0:
         raise ValueError(f"'size' must not be negative: {size!r}")
@@ -308,13 +314,19 @@ def read_json_lines(stream: Readable, path: str, problems: Problems) -> Iterator
         except json.JSONDecodeError as e:
             message = f"not valid JSON: {e.msg} (column {e.colno})"
             raise (InputError(path, number, message) if ended else _cut_off(path, number, message)) from None
+        except RecursionError:
+            # "[[[[..." a million deep: no record nests more than a few levels.
+            raise InputError(path, number, "not valid JSON here: nested too deeply") from None
+        except ValueError as e:
+            # A number of more digits than Python converts.
+            raise InputError(path, number, f"not valid JSON here: {e}") from None
         if not isinstance(record, dict):
             hint = " (the list is JSON lines: one object a line, not one JSON document)" if text.lstrip().startswith("[") else ""
             raise InputError(path, number, f"expected a JSON object, not {_json_kind(record)}{hint}")
         _typed(record, path, number)
         unknown = sorted(set(record) - set(_FIELDS))
         if unknown:
-            keys = ", ".join(map(repr, unknown))
+            keys = ", ".join(map(_shown, unknown))
             problems.refuse(path, number, f"unknown key {keys} ignored", skipped=False)
         try:
             package = parse_json_record(record)

@@ -4,11 +4,15 @@ Bounded: a few hundred examples per target, so the whole file stays well under 2
 """
 from __future__ import annotations
 
+import contextlib
 import html.parser
 import io
 import json
+import os
 import re
+import time
 import urllib.parse
+from collections.abc import Iterator
 from typing import Any
 
 from hypothesis import event, example, given, settings
@@ -52,7 +56,10 @@ _FILENAME = st.builds(
 # Mostly well-formed entries with hostile parts, so both sides are reached.
 _ENTRY = st.builds(
     "{}{}".format,
-    _part("", "", "pool/", "a/b/", "https://h.example/p/", "s3://b/k/", "2016-10-31 12:34:56      12 "),
+    _part(
+        "", "", "pool/", "a/b/", "https://h.example/p/", "s3://b/k/", "2016-10-31 12:34:56      12 ",
+        "0001-01-01 00:00:00 1 ", "9999-12-31 23:59:59 99999999999999999999999 ",
+    ),
     _FILENAME,
 )
 _PLAIN_LINES = st.lists(_ENTRY, max_size=8).map("\n".join)
@@ -178,18 +185,44 @@ _RECORD = st.fixed_dictionaries(
 )
 
 
+# JSON's own tokens, for lines that are almost JSON.
+_TOKENS = st.lists(
+    st.sampled_from([
+        "{", "}", "[", "]", ":", ",", '"filename"', '"size"', '"upload_timestamp"', '"foo-1.0.tar.gz"', "1" * 30,
+        "1e999", "-1e-999", "NaN", "-Infinity", '"\\ud800"', '"\\u0000"', "null", "true", " ", "\n",
+    ]),
+    max_size=30,
+).map("".join)
+
+
 @st.composite
 def _json_lines(draw: st.DrawFn) -> str:
     lines = []
-    for value in draw(st.lists(_mostly(_RECORD), max_size=6)):
-        lines.append(json.dumps(value, ensure_ascii=draw(st.booleans())))
+    for value in draw(st.lists(st.one_of(_mostly(_RECORD), _mostly(_RECORD), _TOKENS), max_size=6)):
+        lines.append(value if isinstance(value, str) else json.dumps(value, ensure_ascii=draw(st.booleans())))
     return "\n".join(lines)
 
 
 @EXAMPLES
 @given(st.one_of(_spliced(_json_lines()), _spliced(_json_lines()), st.binary(max_size=400)), _STRICT)
+@example(b"[" * 100_000, False)
 def test_read_json_lines_returns_records_or_raises_input_error(data: bytes, strict: bool) -> None:
     _assert_safe(_read(read_json_lines, data, strict))
+
+
+@contextlib.contextmanager
+def _time_zone(tz: str) -> Iterator[None]:
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = tz
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
 
 
 class _Strict(html.parser.HTMLParser):
@@ -212,10 +245,15 @@ _TEMPLATE_TAGS = frozenset(
     st.one_of(_spliced(_json_lines()), _spliced(_PLAIN_LINES).map(lambda d: b"\x00PLAIN" + d)),
     st.sampled_from(["../../pool/", "https://f.example/p", "/pool"]),
     st.booleans(),
+    # `aws s3 ls` dates are read in the run's time zone: both ends of the calendar must still render.
+    st.sampled_from(["UTC0", "JST-9", "EST5"]),
 )
-def test_whatever_is_read_renders_to_pages_at_plain_paths(data: bytes, packages_url: str, per_release: bool) -> None:
+def test_whatever_is_read_renders_to_pages_at_plain_paths(
+    data: bytes, packages_url: str, per_release: bool, tz: str,
+) -> None:
     plain = data.startswith(b"\x00PLAIN")
-    entries = _read(read_plain, data[6:], False) if plain else _read(read_json_lines, data, False)
+    with _time_zone(tz):
+        entries = _read(read_plain, data[6:], False) if plain else _read(read_json_lines, data, False)
     projects = group_projects(e.package for e in entries)
     site = Site(packages_url=packages_url, title="<t>", per_release_json=per_release)
     pages = [page for project in projects.values() for page in plan.project_pages(project, site)]

@@ -137,6 +137,8 @@ PLAIN_REFUSED = [
     ),
     pytest.param("javascript:alert(1)", "no known distribution extension", id="javascript"),
     pytest.param("2016-10-31 12:34:56      12 ../../evil-1.0.tar.gz", "'..'", id="s3-ls-dotdot"),
+    pytest.param("0001-01-01 00:00:00      12 evil-1.0.tar.gz", "cannot read the date", id="s3-ls-year-1"),
+    pytest.param("2016-10-31 12:34:56 " + "9" * 5000 + " evil-1.0.tar.gz", "more than 20 digits", id="s3-ls-huge-size"),
 ]
 
 
@@ -471,8 +473,10 @@ def test_hostile_values_round_trip_and_never_escape_their_place_in_any_output_fi
         ("--title", "My \x1b[2JPyPI", "--title: it contains the control character '\\x1b'"),
         # What Python makes of a command-line argument that is not UTF-8.
         ("--title", "caf\udce9", "--title: it is not valid UTF-8"),
-        ("--packages-url", "https://p.example/\udcff/", "--packages-url: it is not valid UTF-8"),
-        ("--packages-url", "../../pool/\n", "--packages-url: it contains the control character '\\n'"),
+        ("--packages-url", "https://p.example/\udcff/", "--packages-url: the URL is not valid UTF-8"),
+        ("--packages-url", "../../pool/\n", "--packages-url: the URL contains '\\n'"),
+        ("--packages-url", "javascript:alert(1)//", "--packages-url: URL scheme 'javascript' is not allowed"),
+        ("--packages-url", '../"><script>', "--packages-url: the URL contains '\"'"),
     ],
 )
 def test_a_flag_that_cannot_stand_in_a_page_is_a_usage_error(site: Site, flag: str, value: str, why: str) -> None:
@@ -511,6 +515,15 @@ BROKEN = [
         id="wrong-type",
     ),
     pytest.param(True, b'{"filename": ["foo-1.0.tar.gz"]}\n', "1: 'filename' must be a string", id="filename-list"),
+    pytest.param(True, b"[" * 100_000 + b"\n", "1: not valid JSON here: nested too deeply", id="deep-array"),
+    pytest.param(
+        True, b'{"filename": "foo-1.0.tar.gz", "size": ' + b"1" * 5000 + b"}\n",
+        "1: not valid JSON here: Exceeds the limit (4300 digits)", id="huge-number",
+    ),
+    pytest.param(
+        True, b'{"filename": "foo-1.0.tar.gz", "colour": ' + b"[" * 50_000 + b"]" * 50_000 + b"}\n",
+        "1: not valid JSON here: nested too deeply", id="deep-value",
+    ),
     pytest.param(True, b'{"size": 1}\n', "1: the record has no 'filename'", id="no-filename"),
     pytest.param(
         True, b'{"filename": "foo-1.0.tar.gz", "summary": "\\ud83d"}\n', "1: 'summary' is not valid Unicode",
