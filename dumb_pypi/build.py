@@ -13,7 +13,9 @@ from packaging.utils import NormalizedName
 
 from dumb_pypi import __version__, localdist, plan
 from dumb_pypi.errors import DumbPypiError, InputError
-from dumb_pypi.inputs import HashingReader, Problems, Sourced, collect, read_json_lines, read_plain
+from dumb_pypi.inputs import (
+    HashingReader, Problems, Sourced, check_text, check_url, collect, read_json_lines, read_plain,
+)
 from dumb_pypi.localdist import LocalFile
 from dumb_pypi.model import Package, group_projects
 from dumb_pypi.publish import Manifest, locked
@@ -59,6 +61,27 @@ class Settings(NamedTuple):
         return self.packages_url
 
 
+def check_settings(settings: Settings) -> None:
+    """Refuse a flag whose value cannot stand in a page as given; raises DumbPypiError naming the flag."""
+    flags: list[tuple[str, str | None, tuple[str, ...] | None]] = [
+        ("--title", settings.title, None),
+        # pip also follows file: links, as in an index of a local folder.
+        ("--packages-url", settings.packages_url, ("http", "https", "file")),
+        # A data: URL keeps the pages free of any network resource.
+        ("--logo", settings.logo, ("http", "https", "data")),
+    ]
+    for flag, value, schemes in flags:
+        if value is None:
+            continue
+        try:
+            if schemes is None:
+                check_text(value)
+            else:
+                check_url(value, schemes)
+        except ValueError as e:
+            raise DumbPypiError(f"{flag}: {e}") from None
+
+
 class Summary(NamedTuple):
     projects: int
     files: int
@@ -81,6 +104,7 @@ def _open(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], str]:
 class ReadList(NamedTuple):
     entries: list[Sourced]
     sha256: str  # of the list's bytes
+    name: str  # as messages name it
     local: list[LocalFile] = []  # --package-dir's files, to publish
 
 
@@ -90,7 +114,7 @@ def read_list(path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] 
         hashing = HashingReader(stream)
         reader = read_json_lines if json_lines else read_plain
         entries = collect(reader(hashing, name, problems))
-        return ReadList(entries, hashing.hexdigest())
+        return ReadList(entries, hashing.hexdigest(), name)
     finally:
         if path != "-":
             stream.close()
@@ -133,7 +157,7 @@ def read_package_dir(settings: Settings, problems: Problems, warn: Callable[[str
     local = localdist.read_dir(directory, _last_run(settings.output_dir, warn), published, problems, notice)
     entries = [Sourced(f.package, str(f.source), 0) for f in local]
     text = plan.packages_json(e.package for e in entries).encode()
-    return ReadList(entries, hashlib.sha256(text).hexdigest(), local)
+    return ReadList(entries, hashlib.sha256(text).hexdigest(), str(directory), local)
 
 
 def build(
@@ -148,6 +172,7 @@ def build(
 
     `warn` gets problems with the input, `notice` what the run decided and why.
     """
+    check_settings(settings)
     problems = Problems(settings.strict, warn)
     if settings.package_dir is not None:
         current = read_package_dir(settings, problems, warn, notice)
@@ -159,7 +184,11 @@ def build(
         raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
     _check_urls(current.entries, settings.files_url())
     if not current.entries and not settings.allow_empty:
-        what = "the package list has no files" if settings.package_dir is None else f"{settings.package_dir} has no distribution files"
+        if settings.package_dir is not None:
+            what = f"{settings.package_dir} has no distribution files"
+        else:
+            skipped = f" ({problems.count} entries skipped)" if problems.count else ""
+            what = f"{current.name}: the list has no files{skipped}"
         raise DumbPypiError(
             f"{what}; refusing to publish an empty index"
             " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
@@ -231,6 +260,10 @@ def build(
 
         written = 0
         if writes or stale or write_packages_json or files or metadata:
+            output.check([
+                *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
+                *(page.path for page in writes), *stale, PACKAGES_JSON,
+            ])
             output.begin(paths - owned)
             # Distribution files first, then project pages, then the indexes
             # that link them, then deletions: a reader never follows a link to

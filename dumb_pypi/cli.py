@@ -9,7 +9,7 @@ from typing import Any
 from pathlib import Path
 
 from dumb_pypi import __version__
-from dumb_pypi.build import Settings, build
+from dumb_pypi.build import Settings, build, check_settings
 from dumb_pypi.errors import DumbPypiError
 
 
@@ -120,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if lists.count("-") > 1:
         parser.error("only one list can be read from standard input")
     settings = settings_from_args(args)
+    try:
+        check_settings(settings)
+    except DumbPypiError as e:
+        parser.error(str(e))
 
     def warn(message: str) -> None:
         if not args.quiet:

@@ -58,6 +58,7 @@ _EGG = re.compile(r"(.+)-(py[0-9][0-9.]*)(?:-.+)?\Z", re.A)
 # version nor the release may contain a dash.
 _RPM = re.compile(r"(.+)-([^-]+)-[^-]+\.[a-z0-9_]+\Z", re.I | re.A)
 _PYTHON_TAG = re.compile(r"py[0-9]", re.A)
+_ALNUM = re.compile(r"[A-Za-z0-9]")
 
 _SDIST_EXTENSIONS = frozenset(
     ("tar.gz", "tgz", "tar.bz2", "tbz", "tar.xz", "tar.z", "tar", "zip"),
@@ -92,9 +93,15 @@ def _check_safe(filename: str) -> None:
         else:
             reason = "it is not valid Unicode (a lone surrogate)"
         raise UnsafeFilename(filename, reason)
-    if len(filename) > _MAX_BYTES or (
-        not filename.isascii() and len(filename.encode()) > _MAX_BYTES
-    ):
+    if not filename.isascii():
+        # Wheel and PEP 625 sdist filenames are ASCII by rule, and so are
+        # all the real ones we test on.  Anything else can only look like
+        # what it is not: a fullwidth digit in a version, a bidi override
+        # that shows the name backwards, a zero-width space, or two
+        # spellings of one accented letter that macOS takes for one file.
+        found = next(c for c in filename if not c.isascii())
+        raise UnsafeFilename(filename, f"it contains the non-ASCII character U+{ord(found):04X}")
+    if len(filename) > _MAX_BYTES:
         raise UnsafeFilename(filename, "it is longer than 255 bytes")
 
 
@@ -123,6 +130,10 @@ def _checked(filename: str, name: str, version: str) -> tuple[str, str]:
         )
     if not version:
         raise UnparseableFilename(filename, "the version is empty")
+    if not _ALNUM.search(version):
+        # The release key is a folder of the output (pypi/<name>/<version>/):
+        # "." would be the project's own folder.
+        raise UnparseableFilename(filename, f"the version {version!r} has no letter or digit")
     return name, version
 
 
@@ -155,11 +166,12 @@ def _split_name_version(filename: str, stem: str) -> tuple[str, str]:
 
 def _parse_wheel(filename: str, stem: str) -> ParsedFilename:
     parts = stem.split("-")
-    name = parts[0]
-    if not _NAME.fullmatch(name):
+    if len(parts) < 2:
         raise UnparseableFilename(
-            filename, f"{name!r} is not a valid project name",
+            filename,
+            "a wheel's name must be name-version-[build-]python-abi-platform.whl",
         )
+    _checked(filename, parts[0], parts[1])
     try:
         parse_wheel_filename(f"{stem}.whl")
     except ValueError:
@@ -170,7 +182,7 @@ def _parse_wheel(filename: str, stem: str) -> ParsedFilename:
                 filename,
                 "a wheel's name must be name-version-[build-]python-abi-platform.whl",
             ) from None
-    return ParsedFilename(name, parts[1], "bdist_wheel", parts[-3])
+    return ParsedFilename(parts[0], parts[1], "bdist_wheel", parts[-3])
 
 
 def _parse_egg(filename: str, stem: str) -> ParsedFilename:

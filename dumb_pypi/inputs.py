@@ -24,8 +24,15 @@ _S3_PRE = re.compile(r"\s*PRE .*/")
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _HASH = re.compile(r"(md5|sha1|sha224|sha256|sha384|sha512|blake2b|blake2s|sha3_224|sha3_256|sha3_384|sha3_512)=[0-9a-fA-F]+")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_TEXT_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f-\x9f\"'<>\\`\ud800-\udfff]")
 # JSON's "\ud800" escape decodes to a lone surrogate, which no output can encode.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What free text for people may not hold: the control characters (but tab and
+# line breaks), which a terminal obeys, and the code points XML 1.0 has no
+# place for, which would break the XML of any feed that shows the text.
+_FREE_TEXT_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffe\uffff]")
+_FREE_TEXT = ("uploaded_by", "yanked_reason", "summary", "requires_dist")
 
 
 class Sourced(NamedTuple):
@@ -88,7 +95,8 @@ def _lines(stream: Readable, path: str) -> Iterator[tuple[int, str, bool]]:
         if len(raw.rstrip(b"\r\n")) > MAX_LINE:
             raise InputError(path, number, f"line is longer than {MAX_LINE} bytes")
         try:
-            text = raw.decode("utf-8")
+            # Windows editors start a UTF-8 file with a byte-order mark.
+            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
         except UnicodeDecodeError as e:
             raise InputError(path, number, f"not valid UTF-8 (byte {e.start + 1} of the line)") from None
         yield number, text.rstrip("\r\n"), ended
@@ -96,6 +104,13 @@ def _lines(stream: Readable, path: str) -> Iterator[tuple[int, str, bool]]:
 
 def _why(error: Exception) -> str:
     return error.reason if isinstance(error, InvalidFilename) else str(error)
+
+
+def _shown(text: str) -> str:
+    """TEXT quoted for a message: control characters escaped, and no longer than a line of a terminal or a mail."""
+    if len(text) > 200:
+        return f"{text[:160]!r}... ({len(text)} characters)"
+    return repr(text)
 
 
 def _cut_off(path: str, line: int, message: str) -> InputError:
@@ -116,6 +131,13 @@ def _split_path(key: str) -> str:
     return key
 
 
+def _check_timestamp(timestamp: int | float) -> int | float:
+    """TIMESTAMP, if every page can show it (1970 to 9999, UTC); else ValueError."""
+    if not (math.isfinite(timestamp) and 0 <= timestamp < 253402300800):
+        raise ValueError(f"'upload_timestamp' is out of range: {timestamp!r}")
+    return timestamp
+
+
 def parse_plain_entry(text: str) -> Package | None:
     """One plain-list line to a Package; None for lines that list nothing. Raises ValueError or InvalidFilename."""
     stripped = text.strip()
@@ -124,24 +146,21 @@ def parse_plain_entry(text: str) -> Package | None:
     s3 = _S3_LS.fullmatch(stripped)
     if s3 is not None:
         try:
-            moment = time.strptime(s3.group(1), "%Y-%m-%d %H:%M:%S")
-        except ValueError:
-            raise ValueError(f"cannot read the date {s3.group(1)!r}") from None
-        key = _split_path(s3.group(3))
-        return make_package(
-            key.rsplit("/", 1)[-1],
-            path=key,
-            size=int(s3.group(2)),
             # The aws CLI prints local time: read it back in the run's time zone.
-            upload_timestamp=int(time.mktime(moment)),
-        )
+            timestamp = _check_timestamp(int(time.mktime(time.strptime(s3.group(1), "%Y-%m-%d %H:%M:%S"))))
+        except (ValueError, OverflowError):
+            raise ValueError(f"cannot read the date {s3.group(1)!r}") from None
+        if len(s3.group(2)) > 20:
+            raise ValueError("the size has more than 20 digits")
+        key = _split_path(s3.group(3))
+        return make_package(key.rsplit("/", 1)[-1], path=key, size=int(s3.group(2)), upload_timestamp=timestamp)
     if _URL.match(stripped):
         parts = urllib.parse.urlsplit(stripped)
         filename = urllib.parse.unquote(parts.path.rsplit("/", 1)[-1])
         if parts.scheme.lower() in ("http", "https"):
             if not parts.netloc:
                 raise ValueError("a URL needs a host")
-            return make_package(filename, url=stripped)
+            return make_package(filename, url=check_url(stripped))
         return make_package(filename)
     key = _split_path(stripped)
     return make_package(key.rsplit("/", 1)[-1], path=key)
@@ -153,19 +172,36 @@ def read_plain(stream: Readable, path: str, problems: Problems) -> Iterator[Sour
             package = parse_plain_entry(text)
         except (ValueError, InvalidFilename) as e:
             if not ended:
-                raise _cut_off(path, number, f"cannot use {text.strip()!r}: {_why(e)}") from None
-            problems.refuse(path, number, f"skipped {text.strip()!r}: {_why(e)}")
+                raise _cut_off(path, number, f"cannot use {_shown(text.strip())}: {_why(e)}") from None
+            problems.refuse(path, number, f"skipped {_shown(text.strip())}: {_why(e)}")
             continue
         if package is not None:
             yield Sourced(package, path, number)
 
 
-def _check_url(url: str) -> str:
-    if _CONTROL.search(url) or any(c in url for c in " \"'<>\\`"):
-        raise ValueError("url contains a character that is not allowed in a URL")
+def check_text(text: str) -> str:
+    """TEXT, if it can go into a page as it is: no control character, and valid Unicode; else ValueError."""
+    bad = _TEXT_UNSAFE.search(text)
+    if bad is not None:
+        if _SURROGATE.match(bad.group()):
+            raise ValueError("it is not valid UTF-8")
+        raise ValueError(f"it contains the control character {bad.group()!r}")
+    return text
+
+
+def check_url(url: str, schemes: tuple[str, ...] = ("http", "https")) -> str:
+    """URL, if it can stand in an HTML attribute as it is and links with one of SCHEMES (or is relative); else ValueError."""
+    bad = _URL_UNSAFE.search(url)
+    if bad is not None and _SURROGATE.match(bad.group()):
+        raise ValueError("the URL is not valid UTF-8")
+    if bad is not None:
+        raise ValueError(
+            f"the URL contains {bad.group()!r}, which is not allowed in a URL (percent-encode it)",
+        )
     scheme = urllib.parse.urlsplit(url).scheme.lower()
-    if scheme and scheme not in ("http", "https"):
-        raise ValueError(f"url scheme {scheme!r} is not allowed; use http, https or a relative URL")
+    if scheme and scheme not in schemes:
+        allowed = ", ".join(schemes)
+        raise ValueError(f"URL scheme {scheme!r} is not allowed; use {allowed} or a relative URL")
     return url
 
 
@@ -227,14 +263,23 @@ def parse_json_record(record: dict[str, Any]) -> Package:
         except InvalidSpecifier:
             raise ValueError(f"'requires_python' is not a PEP 440 specifier set: {requires_python!r}") from None
     timestamp = record.get("upload_timestamp")
-    if timestamp is not None and not (math.isfinite(timestamp) and 0 <= timestamp < 253402300800):
-        raise ValueError(f"'upload_timestamp' is out of range: {timestamp!r}")
+    if timestamp is not None:
+        _check_timestamp(timestamp)
     size = record.get("size")
     if size is not None and size < 0:
         raise ValueError(f"'size' must not be negative: {size!r}")
+    for key in _FREE_TEXT:
+        value = record.get(key)
+        for text in value if isinstance(value, list) else [value]:
+            bad = None if text is None else _FREE_TEXT_UNSAFE.search(text)
+            if bad is not None:
+                raise ValueError(f"'{key}' contains {bad.group()!r}, a control character or non-character")
     url = record.get("url")
     if url is not None:
-        _check_url(url)
+        try:
+            check_url(url)
+        except ValueError as e:
+            raise ValueError(f"'url': {e}") from None
     filename: str = record["filename"]
     rel = record.get("path")
     if rel is not None:
@@ -272,17 +317,24 @@ def read_json_lines(stream: Readable, path: str, problems: Problems) -> Iterator
         except json.JSONDecodeError as e:
             message = f"not valid JSON: {e.msg} (column {e.colno})"
             raise (InputError(path, number, message) if ended else _cut_off(path, number, message)) from None
+        except RecursionError:
+            # "[[[[..." a million deep: no record nests more than a few levels.
+            raise InputError(path, number, "not valid JSON here: nested too deeply") from None
+        except ValueError as e:
+            # A number of more digits than Python converts.
+            raise InputError(path, number, f"not valid JSON here: {e}") from None
         if not isinstance(record, dict):
-            raise InputError(path, number, f"expected a JSON object, not {_json_kind(record)}")
+            hint = " (the list is JSON lines: one object a line, not one JSON document)" if text.lstrip().startswith("[") else ""
+            raise InputError(path, number, f"expected a JSON object, not {_json_kind(record)}{hint}")
         _typed(record, path, number)
         unknown = sorted(set(record) - set(_FIELDS))
         if unknown:
-            keys = ", ".join(map(repr, unknown))
+            keys = ", ".join(map(_shown, unknown))
             problems.refuse(path, number, f"unknown key {keys} ignored", skipped=False)
         try:
             package = parse_json_record(record)
         except (ValueError, InvalidFilename) as e:
-            problems.refuse(path, number, f"skipped {record['filename']!r}: {_why(e)}")
+            problems.refuse(path, number, f"skipped {_shown(record['filename'])}: {_why(e)}")
             continue
         yield Sourced(package, path, number)
 

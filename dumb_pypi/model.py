@@ -124,20 +124,26 @@ def _parse_version(version: str) -> Version | None:
 
 @functools.lru_cache(maxsize=1 << 16)
 def release_key(version: str) -> str:
+    """The version that names a release and its folder pypi/<name>/<key>/.
+
+    PEP 440 versions are normalised; others are lowercased, so that "1.0.X"
+    and "1.0.x" make one folder, which a case-insensitive file system (macOS,
+    Windows) would make of them anyway.
+    """
     parsed = _parse_version(version)
-    return version if parsed is None else str(parsed)
+    return version.lower() if parsed is None else str(parsed)
 
 
 @functools.lru_cache(maxsize=1 << 16)
 def version_key(version: str) -> tuple[Any, ...]:
-    """Sort key: versions that are not PEP 440 sort first (by text), then PEP 440 order.
+    """Sort key: versions that are not PEP 440 sort first (by release key), then PEP 440 order.
 
     Equal PEP 440 versions spelled differently ('1.0', '1.00') tie-break on
     their release key, so the files of one release stay together.
     """
     parsed = _parse_version(version)
     if parsed is None:
-        return (0, version)
+        return (0, version.lower())
     return (1, parsed, str(parsed))
 
 

@@ -50,22 +50,34 @@ class Output:
     def __init__(self, root: Path) -> None:
         self.root = root
         self._real_root = os.path.realpath(root)
-        self._dirs: set[str] = set()
+        self._inside: set[str] = set()  # folders checked to lead nowhere outside
+        self._dirs: set[str] = set()  # folders that exist
         self.written = 0
         self.deleted = 0
 
-    def _parent(self, relpath: str) -> str:
+    def _checked_parent(self, relpath: str) -> str:
         check_relpath(relpath)
         parent = os.path.dirname(os.path.join(self.root, relpath))
-        if parent not in self._dirs:
+        if parent not in self._inside:
             # A symlink planted in the output folder must not carry a write
             # outside it, nor make folders there: check before makedirs.
             real = os.path.realpath(parent)
             if real != self._real_root and not real.startswith(self._real_root + os.sep):
                 raise OutputError(f"refusing to write {relpath!r}: {parent} leads outside the output folder")
+            self._inside.add(parent)
+        return parent
+
+    def _parent(self, relpath: str) -> str:
+        parent = self._checked_parent(relpath)
+        if parent not in self._dirs:
             os.makedirs(parent, exist_ok=True)
             self._dirs.add(parent)
         return parent
+
+    def check(self, relpaths: Iterable[str]) -> None:
+        """Refuse a run that would write or delete outside the output folder before it writes anything."""
+        for relpath in relpaths:
+            self._checked_parent(relpath)
 
     def write(self, relpath: str, text: str | bytes) -> None:
         """Replace OUTPUT/relpath atomically: readers see the old file or the new one, never half."""
@@ -126,6 +138,7 @@ class Output:
             except OSError:
                 break
             self._dirs.discard(os.path.join(self.root, parent))
+            self._inside.discard(os.path.join(self.root, parent))
             parent = os.path.dirname(parent)
 
     def _read_json(self, name: str) -> Any:

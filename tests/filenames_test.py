@@ -303,8 +303,6 @@ OTHER_FILENAMES = (
     ("foo-1.0-1.el7.x86_64.rpm", "foo", "1.0", "bdist_rpm"),
     ("foo-1.0.cygwin-3.4.6-x86_64.tar.gz", "foo", "1.0", "bdist_dumb"),
     ("foo-1.0.linux-aarch64.zip", "foo", "1.0", "bdist_dumb"),
-    # Non-ASCII is fine in a version; only the name must be ASCII.
-    ("foo-1.0é.tar.gz", "foo", "1.0é", "sdist"),
 )
 
 
@@ -395,16 +393,27 @@ def test_returns_a_named_tuple() -> None:
         (".tar.gz", UnparseableFilename),
         ("-1.0.tar.gz", UnparseableFilename),
         ("foo-.tar.gz", UnparseableFilename),
-        ("Ｆoo-1.0.tar.gz", UnparseableFilename),
+        ("Ｆoo-1.0.tar.gz", UnsafeFilename),
         # The Kelvin sign matches "k" under re.IGNORECASE without re.ASCII.
-        ("\u212aafka-1.0.tar.gz", UnparseableFilename),
-        ("\u017fix-1.0.tar.gz", UnparseableFilename),
+        ("\u212aafka-1.0.tar.gz", UnsafeFilename),
+        ("\u017fix-1.0.tar.gz", UnsafeFilename),
+        # Look-alikes of a real release: a fullwidth digit, a zero-width
+        # space, a right-to-left override, a decomposed accent.
+        ("foo-1.\uff10.tar.gz", UnsafeFilename),
+        ("foo-1.0\u200b.tar.gz", UnsafeFilename),
+        ("foo-1.0-\u202egz.tar.whl", UnsafeFilename),
+        ("foo-1.0-cafe\u0301.tar.gz", UnsafeFilename),
+        # A version with no letter or digit: "." would be a folder of its own.
+        ("foo-.-py3-none-any.whl", UnparseableFilename),
+        ("foo-.-py2.7.egg", UnparseableFilename),
+        ("foo-+.zip", UnparseableFilename),
+        ("foo-_.tar.gz", UnparseableFilename),
         ("nicolas nester-1.0.0.zip", UnparseableFilename),
         ("cv2-wrapper--0.1.zip", UnparseableFilename),
         ("_foo-1.0.tar.gz", UnparseableFilename),
         ("foo_-1.0.tar.gz", UnparseableFilename),
         ("foo.-1.0.tar.gz", UnparseableFilename),
-        ("fóo-1.0-py3-none-any.whl", UnparseableFilename),
+        ("fóo-1.0-py3-none-any.whl", UnsafeFilename),
         ("_foo-1.0-py3-none-any.whl", UnparseableFilename),
         ("foo-1.0.whl", UnparseableFilename),
         ("foo-1.0-py3-none.whl", UnparseableFilename),

@@ -292,9 +292,9 @@ def test_json_yanked_and_yanked_reason(fields: dict[str, Any], yanked: bool, rea
 @pytest.mark.parametrize(
     ("fields", "why"),
     [
-        ({"url": "javascript:alert(1)"}, "url scheme 'javascript'"),
-        ({"url": "JavaScript:alert(1)"}, "url scheme 'javascript'"),
-        ({"url": "file:///etc/passwd"}, "url scheme 'file'"),
+        ({"url": "javascript:alert(1)"}, "'url': URL scheme 'javascript' is not allowed"),
+        ({"url": "JavaScript:alert(1)"}, "'url': URL scheme 'javascript' is not allowed"),
+        ({"url": "file:///etc/passwd"}, "'url': URL scheme 'file'"),
         ({"url": 'https://x/"><script>'}, "not allowed in a URL"),
         ({"hash": "SHA256=abcd"}, "'hash' must be ALGO=HEX"),
         ({"hash": "sha256:abcd"}, "'hash' must be ALGO=HEX"),
@@ -394,7 +394,9 @@ FILENAMES = (
     "pkg-1.0+local.tar.gz",
 )
 _filenames = st.sampled_from(FILENAMES)
-_text = st.one_of(st.none(), st.text(max_size=20))
+# Free text for people: anything but control characters and non-characters.
+_free = st.characters(exclude_categories=("Cs", "Cc"), exclude_characters="\ufffe\uffff") | st.sampled_from("\t\r\n")
+_text = st.one_of(st.none(), st.text(_free, max_size=20))
 _hash = st.builds(
     "{}={}".format,
     st.sampled_from(["sha256", "md5", "blake2b", "sha3_512"]),
@@ -416,7 +418,7 @@ _fields = st.fixed_dictionaries({
     ),
     "yanked": st.booleans(),
     "yanked_reason": _text,
-    "requires_dist": st.one_of(st.none(), st.lists(st.text(max_size=10), max_size=3)),
+    "requires_dist": st.one_of(st.none(), st.lists(st.text(_free, max_size=10), max_size=3)),
     "size": st.one_of(st.none(), st.integers(0, 2**63)),
     "summary": _text,
 })
@@ -446,3 +448,105 @@ def test_hex_digests_are_lowercased_because_pip_compares_them_as_text() -> None:
     p = read_one(record(hash="sha256=" + "AB" * 32, core_metadata="sha256=" + "CD" * 32), json_lines=True)
     assert p.hash == "sha256=" + "ab" * 32
     assert p.core_metadata == "sha256=" + "cd" * 32
+
+
+# Hostile input (end to end in hostile_test.py).
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_a_byte_order_mark_on_line_1_is_ignored(json_lines: bool) -> None:
+    data = b"\xef\xbb\xbf" + (VALID if json_lines else b"foo-1.0.tar.gz\n")
+    assert read_one(data, json_lines=json_lines) == make_package("foo-1.0.tar.gz")
+
+
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_a_byte_order_mark_after_line_1_is_text(json_lines: bool) -> None:
+    line = VALID if json_lines else b"foo-1.0.tar.gz\n"
+    if json_lines:
+        assert read_error(line + b"\xef\xbb\xbf" + line, json_lines=True).startswith("list.json:2: not valid JSON")
+    else:
+        packages, warnings = read(line + b"\xef\xbb\xbf" + line)
+        assert len(packages) == 1 and warnings[0].startswith("list.txt:2: skipped '\\ufefffoo-1.0.tar.gz'")
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ('https://f.example/"><script>/foo-1.0.tar.gz', "'\"'"),
+        ("https://f.example/a'b/foo-1.0.tar.gz", "\"'\""),
+        ("https://f.example/<b>/foo-1.0.tar.gz", "'<'"),
+        ("https://f.example/a\\b/foo-1.0.tar.gz", "'\\\\'"),
+        ("https://f.example/a`b/foo-1.0.tar.gz", "'`'"),
+        ("https://f.example/a b/foo-1.0.tar.gz", "' '"),
+        ("https://f.example/a\x7fb/foo-1.0.tar.gz", "'\\x7f'"),
+    ],
+)
+def test_plain_http_url_gets_the_same_character_check_as_a_json_url(line: str, why: str) -> None:
+    packages, warnings = read(line.encode() + b"\n")
+    assert packages == []
+    [warning] = warnings
+    assert warning.startswith("list.txt:1: skipped ")
+    assert f"the URL contains {why}, which is not allowed in a URL" in warning
+    json_warning = read(record(url=line.rsplit("/", 1)[0] + "/x"), json_lines=True)[1]
+    assert f"the URL contains {why}" in json_warning[0]
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        # Decoded, the last segment would hold a separator or be '..'.
+        ("https://f.example/foo-1.0%2F..%2Fbar-1.0.tar.gz", "'..'"),
+        ("https://f.example/pool/foo%2Fbar-1.0.tar.gz", "path separator"),
+        ("https://f.example/pool/foo%5Cbar-1.0.tar.gz", "path separator"),
+        ("https://f.example/pool/%2e%2e", "'..'"),
+        ("s3://bucket/%2e%2e%2fetc%2ffoo-1.0.tar.gz", "'..'"),
+        ("https://f.example/pool/foo-1.0%00.tar.gz", "control character"),
+        # Percent-escapes that are not UTF-8 decode to U+FFFD.
+        ("https://f.example/pool/foo-1.0%ff.tar.gz", "non-ASCII"),
+    ],
+)
+def test_plain_url_filename_is_decoded_then_checked(line: str, why: str) -> None:
+    packages, warnings = read(line.encode() + b"\n")
+    assert packages == []
+    [warning] = warnings
+    assert warning.startswith(f"list.txt:1: skipped {line!r}: ") and why in warning
+
+
+def test_percent_escapes_outside_urls_are_literal() -> None:
+    # An S3 key or a relative path is a name, not a URL: "%2F" is three characters.
+    p = read_one(b"pool/a%2Fb/foo-1.0%2B1.tar.gz\n")
+    assert (p.filename, p.path, p.version) == ("foo-1.0%2B1.tar.gz", "pool/a%2Fb/foo-1.0%2B1.tar.gz", "1.0%2B1")
+    assert render.file_url(p, "../../pool") == "../../pool/pool/a%252Fb/foo-1.0%252B1.tar.gz"
+
+
+@pytest.mark.parametrize("key", ["uploaded_by", "yanked_reason", "summary"])
+@pytest.mark.parametrize("character", ["\x00", "\x1b", "\x7f", "\x85", "\ufffe", "\uffff"])
+def test_control_characters_in_free_text_are_refused(key: str, character: str) -> None:
+    packages, warnings = read(record(**{key: f"a{character}b"}), json_lines=True)
+    assert packages == []
+    assert warnings == [
+        f"list.json:1: skipped 'foo-1.0.tar.gz': '{key}' contains {character!r}, a control character or non-character",
+    ]
+
+
+def test_control_characters_in_requires_dist_are_refused() -> None:
+    packages, warnings = read(record(requires_dist=["ok", "bar\x1b[2J"]), json_lines=True)
+    assert packages == [] and "'requires_dist' contains '\\x1b'" in warnings[0]
+
+
+def test_tabs_and_line_breaks_in_free_text_are_kept() -> None:
+    assert read_one(record(summary="a\tb\r\nc"), json_lines=True).summary == "a\tb\r\nc"
+
+
+def test_a_json_array_says_the_list_is_json_lines() -> None:
+    message = read_error(b'[{"filename": "foo-1.0.tar.gz"}]\n', json_lines=True)
+    assert message == (
+        "list.json:1: expected a JSON object, not an array"
+        " (the list is JSON lines: one object a line, not one JSON document)"
+    )
+
+
+def test_a_long_refused_entry_is_shortened_in_the_message() -> None:
+    line = "x" * 100_000
+    _, warnings = read(line.encode() + b"\n")
+    [warning] = warnings
+    assert len(warning) < 400 and "(100000 characters)" in warning

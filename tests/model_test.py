@@ -86,6 +86,19 @@ def test_versions_that_are_not_pep_440_are_listed_before_valid_ones() -> None:
     assert len(project.files) == 4
 
 
+def test_versions_that_are_not_pep_440_and_differ_only_in_case_are_one_release() -> None:
+    # Two releases "1.0.X" and "1.0.x" would be two folders pypi/foo/<version>/
+    # that a case-insensitive file system takes for one; "1.0.Y" sorts
+    # between them by text, so the order must use the same key as the grouping.
+    names = ["foo-1.0.X.tar.gz", "foo-1.0.Y.tar.gz", "foo-1.0.X-py3-none-any.whl", "foo-1.0.x.zip"]
+    for permutation in itertools.permutations(names):
+        project = make_project([make_package(n) for n in permutation])
+        assert [(r.version, [f.filename for f in r.files]) for r in project.releases] == [
+            ("1.0.x", ["foo-1.0.X.tar.gz", "foo-1.0.x.zip", "foo-1.0.X-py3-none-any.whl"]),  # sdists first
+            ("1.0.y", ["foo-1.0.Y.tar.gz"]),
+        ]
+
+
 def test_release_order_is_independent_of_input_order() -> None:
     names = ["foo-1.0.tar.gz", "foo-1.0-py3-none-any.whl", "foo-2004d.tar.gz", "foo-0.5.zip", "foo-1.00.zip"]
     packages = [make_package(n) for n in names]

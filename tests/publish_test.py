@@ -247,3 +247,17 @@ def test_publish_file_copies_when_the_file_system_refuses_a_hard_link(
     assert out.is_published("packages/foo-1.0.tar.gz", source)
     source.write_bytes(b"sdist, rebuilt")
     assert not out.is_published("packages/foo-1.0.tar.gz", source)
+
+
+def test_check_refuses_a_path_through_an_outside_symlink_before_anything_is_made(tmp_path: Path) -> None:
+    root, outside = tmp_path / "out", tmp_path / "outside"
+    root.mkdir()
+    outside.mkdir()
+    (root / "pypi").symlink_to(outside)
+    out = Output(root)
+    with pytest.raises(OutputError, match="'pypi/foo/json'.*leads outside the output folder"):
+        out.check(["simple/foo/index.html", "pypi/foo/json"])
+    assert sorted(p.name for p in root.iterdir()) == ["pypi"]
+    assert list(outside.iterdir()) == []
+    out.check(["simple/foo/index.html", "simple/index.html"])
+    assert sorted(p.name for p in root.iterdir()) == ["pypi"]
