@@ -41,6 +41,7 @@ class Settings(NamedTuple):
     strict: bool = False
     allow_empty: bool = False
     lock_wait: float = 60.0
+    site_url: str | None = None
 
     def output_settings(self) -> dict[str, Any]:
         """The settings that shape the output: a change to any of them makes a full build."""
@@ -52,6 +53,7 @@ class Settings(NamedTuple):
             "logo_width": self.logo_width,
             "generate_timestamp": self.generate_timestamp,
             "per_release_json": self.per_release_json,
+            "site_url": self.site_url,
         }
 
     def files_url(self) -> str | None:
@@ -212,6 +214,7 @@ def build(
         logo_width=settings.logo_width,
         generated=(now or datetime.datetime.now(datetime.timezone.utc)) if settings.generate_timestamp else None,
         per_release_json=settings.per_release_json,
+        site_url=settings.site_url,
     )
 
     with locked(settings.output_dir, settings.lock_wait) as output:

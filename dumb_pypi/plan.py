@@ -23,6 +23,7 @@ def project_pages(project: Project, site: Site) -> list[Page]:
         Page(f"simple/{name}/index.html", lambda: render.simple_project_html(project, site)),
         Page(f"simple/{name}/index.v1_json", lambda: render.simple_project_json(project, site)),
         Page(f"pypi/{name}/json", lambda: render.pypi_project_json(project, site)),
+        Page(f"project/{name}/index.html", lambda: render.project_html(project, site)),
     ]
     if site.per_release_json:
         for release in project.releases:
@@ -36,11 +37,35 @@ def project_pages(project: Project, site: Site) -> list[Page]:
 def index_pages(projects: Mapping[NormalizedName, Project], site: Site) -> list[Page]:
     """The pages that list projects or uploads: rewritten whenever any project changes."""
     ordered = list(projects.values())
-    return [
+    pages = [
         Page("simple/index.html", lambda: render.simple_root_html(ordered)),
         Page("simple/index.v1_json", lambda: render.simple_root_json(ordered)),
-        Page("index.html", lambda: render.index_html(ordered, site)),
     ]
+    pages.extend(people_pages(render.Listing(ordered, site)))
+    return pages
+
+
+def people_pages(listing: render.Listing) -> list[Page]:
+    """The listings for people, their search data and our CSS/JS; index.html comes last, as it links the rest."""
+    pages = [
+        Page(f"static/{name}", lambda name=name: render.static_file(name))  # type: ignore[misc]
+        for name in render.STATIC_FILES
+    ]
+    pages.extend(
+        Page(f"search/rows{shard}.js", lambda shard=shard: render.search_rows_js(listing, shard))  # type: ignore[misc]
+        for shard in range(listing.search_shards)
+    )
+    pages.append(Page("search/names.js", lambda: render.search_names_js(listing)))
+    pages.extend(
+        Page(f"changelog/page{number}.html", lambda number=number: render.changelog_html(listing, number))  # type: ignore[misc]
+        for number in range(1, listing.changelog_pages + 1)
+    )
+    pages.append(Page("rss/updates.xml", lambda: render.rss_xml(listing)))
+    pages.extend(
+        Page(render.list_page_path(number), lambda number=number: render.list_html(listing, number))  # type: ignore[misc]
+        for number in range(listing.list_pages, 0, -1)
+    )
+    return pages
 
 
 def packages_json(packages: Iterable[Package]) -> str:

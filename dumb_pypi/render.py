@@ -2,14 +2,19 @@
 from __future__ import annotations
 
 import datetime
+import email.utils
 import functools
+import hashlib
+import importlib.resources
 import json
 import posixpath
+import re
 import urllib.parse
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import jinja2
+from packaging.version import InvalidVersion, Version
 
 from dumb_pypi.model import Package, Project, Release
 
@@ -25,11 +30,14 @@ class Site(NamedTuple):
     logo_width: int | None = None
     generated: datetime.datetime | None = None
     per_release_json: bool = True
+    # Where OUTPUT is served (ends in '/'), when the operator says: it goes
+    # into install lines and makes the RSS feed's links absolute.
+    site_url: str | None = None
 
 
 @functools.cache
 def _env() -> jinja2.Environment:
-    return jinja2.Environment(
+    env = jinja2.Environment(
         loader=jinja2.PackageLoader("dumb_pypi", "templates"),
         autoescape=True,
         trim_blocks=True,
@@ -37,6 +45,12 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["xml"] = _xml_text
+    env.filters["files"] = _files_phrase
+    env.filters["day"] = _day
+    env.filters["count"] = "{:,}".format
+    env.filters["kind"] = lambda packagetype: _KINDS.get(packagetype, packagetype)
+    return env
 
 
 def _is_absolute(url: str) -> bool:
@@ -214,14 +228,345 @@ def pypi_release_json(project: Project, release: Release, site: Site) -> str:
     })
 
 
-# index.html
-def index_html(projects: Sequence[Project], site: Site) -> str:
-    return _env().get_template("index.html").render(
-        projects=projects, site=site, generated=_generated(site),
-    )
+# --- Pages for people -------------------------------------------------------
+#
+# Every page for people extends base.html and links the rest of the site
+# relative to its own depth (`root`), so the tree works from any host, any
+# path, and from file://.
+
+# Projects on one page of the no-JS list, and uploads on one changelog page.
+PAGE_SIZE = 500
+# Projects in one shard of the search data that the filter loads on demand.
+SHARD_SIZE = 256
+# Releases in the RSS feed.
+FEED_SIZE = 50
+STATIC_FILES = ("dumb-pypi.css", "dumb-pypi.js")
+# PyPI's packagetype values, as people call them.
+_KINDS = {"bdist_wheel": "wheel", "bdist_egg": "egg", "bdist_wininst": "Windows installer", "bdist_msi": "MSI installer"}
+
+
+@functools.cache
+def static_file(name: str) -> str:
+    """The text of one of our own CSS/JS files, written to OUTPUT/static/NAME."""
+    return (importlib.resources.files("dumb_pypi") / "static" / name).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _static_version(name: str) -> str:
+    # In the URL that loads the file, so a browser never mixes an old script with a new page.
+    return hashlib.sha256(static_file(name).encode()).hexdigest()[:12]
+
+
+def _root(depth: int) -> str:
+    return "../" * depth
+
+
+def _day(timestamp: int | float | None) -> str:
+    return "" if timestamp is None else _day_of(int(timestamp // 86400))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _day_of(days: int) -> str:
+    # Listings show one date per row, many rows share a day.
+    return (datetime.date(1970, 1, 1) + datetime.timedelta(days=days)).isoformat()
+
+
+def _moment(timestamp: int | float) -> str:
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _size(size: int) -> str:
+    """Decimal units, as PyPI shows them."""
+    if size < 1000:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("kB", "MB", "GB", "TB"):
+        value /= 1000
+        if value < 1000 or unit == "TB":
+            break
+    return f"{value:.1f} {unit}"
+
+
+def _page_context(site: Site, depth: int) -> dict[str, Any]:
+    return {
+        "site": site,
+        "root": _root(depth),
+        "generated": _generated(site),
+        "static": {name: f"{_root(depth)}static/{name}?v={_static_version(name)}" for name in STATIC_FILES},
+    }
 
 
 def _generated(site: Site) -> str | None:
     if site.generated is None:
         return None
     return site.generated.astimezone(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def install_line(project: Project, site: Site) -> str:
+    """What the project page offers to copy.
+
+    Without --site-url only the page's script can know where the site is (from
+    where the page was opened); until it does, a placeholder that no shell
+    runs stands in, never a bare `pip install NAME` that would go to the
+    public index for a private name.
+    """
+    version = project.latest.version
+    pin = f"{project.display_name}=={version}" if _is_pep440(version) else project.display_name
+    site_url = "<this-site>/" if site.site_url is None else site.site_url
+    return f"pip install --index-url {site_url}simple/ {pin}"
+
+
+def _is_pep440(version: str) -> bool:
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return True
+
+
+class _FileView(NamedTuple):
+    package: Package
+    href: str
+    size: str
+    uploaded: str
+
+
+class _ReleaseView(NamedTuple):
+    release: Release
+    uploaded: str
+    requires_python: str | None
+    yanked_reason: str | None
+    files: list[_FileView]
+
+
+# project/<name>/index.html
+def project_html(project: Project, site: Site) -> str:
+    latest = project.latest
+    releases = []
+    for release in reversed(project.releases):
+        files = [
+            _FileView(
+                f,
+                file_url(f, site.packages_url, f"project/{project.name}/"),
+                "" if f.size is None else _size(f.size),
+                "" if f.upload_timestamp is None else _moment(f.upload_timestamp),
+            )
+            for f in release.files
+        ]
+        releases.append(_ReleaseView(
+            release,
+            _day(release.upload_timestamp),
+            release.first("requires_python"),
+            release.first("yanked_reason") if release.yanked else None,
+            files,
+        ))
+    return _env().get_template("project.html").render(
+        **_page_context(site, 2),
+        project=project,
+        latest=latest,
+        summary=latest.first("summary"),
+        requires_python=latest.first("requires_python"),
+        last_upload=None if project.last_upload is None else _moment(project.last_upload),
+        install=install_line(project, site),
+        releases=releases,
+    )
+
+
+class Row(NamedTuple):
+    """One project as the listings and the search show it."""
+
+    name: str
+    display_name: str
+    version: str
+    last_upload: int | None
+    day: str
+    summary: str | None
+
+
+class Update(NamedTuple):
+    """One release in the changelog: when its newest file was uploaded."""
+
+    timestamp: int | float
+    project: Project
+    release: Release
+
+
+def _initial(name: str) -> str:
+    return "0" if name[0].isdigit() else name[0]
+
+
+class Listing:
+    """What the listing pages share, worked out once per build however many pages use it."""
+
+    def __init__(self, projects: Sequence[Project], site: Site) -> None:
+        self.projects = projects
+        self.site = site
+
+    @property
+    def list_pages(self) -> int:
+        return max(1, -(-len(self.projects) // PAGE_SIZE))
+
+    @functools.cached_property
+    def rows(self) -> list[Row]:
+        rows = []
+        for p in self.projects:
+            latest = p.latest
+            last: int | float | None = p.last_upload
+            last = None if last is None else int(last)
+            rows.append(Row(p.name, p.display_name, latest.version, last, _day(last), latest.first("summary")))
+        return rows
+
+    @functools.cached_property
+    def initials(self) -> dict[int, str]:
+        """Row number -> initial ('0' for any digit) of the first project with each initial."""
+        firsts: dict[int, str] = {}
+        previous = ""
+        for number, project in enumerate(self.projects):
+            initial = _initial(project.name)
+            if initial != previous:
+                firsts[number] = previous = initial
+        return firsts
+
+    @functools.cached_property
+    def changelog_pages(self) -> int:
+        count = sum(1 for p in self.projects for r in p.releases if r.first("upload_timestamp") is not None)
+        return max(1, -(-count // PAGE_SIZE))
+
+    @functools.cached_property
+    def updates(self) -> list[Update]:
+        updates = []
+        for p in self.projects:
+            # Newest release first, so that of two uploads at one instant the newer version leads.
+            for r in reversed(p.releases):
+                times = [f.upload_timestamp for f in r.files if f.upload_timestamp is not None]
+                if times:
+                    updates.append(Update(max(times), p, r))
+        # Newest first; the projects come in name order and the sort is stable, so ties stay reproducible.
+        updates.sort(key=lambda u: u.timestamp, reverse=True)
+        return updates
+
+    @functools.cached_property
+    def search(self) -> tuple[str, list[str]]:
+        """The search data: a token naming this exact data, and each shard's rows as JSON."""
+        shards = []
+        for start in range(0, len(self.rows), SHARD_SIZE):
+            chunk = self.rows[start:start + SHARD_SIZE]
+            shards.append(_js_json([[r.display_name, r.version, r.last_upload, r.summary] for r in chunk]))
+        digest = hashlib.sha256(self.names.encode())
+        for shard in shards:
+            digest.update(shard.encode())
+        return digest.hexdigest()[:16], shards
+
+    @functools.cached_property
+    def names(self) -> str:
+        return "\n".join(p.name for p in self.projects)
+
+    @property
+    def search_shards(self) -> int:
+        return -(-len(self.projects) // SHARD_SIZE)
+
+
+def _js_json(value: Any) -> str:
+    # JSON is JavaScript, except that older engines end a string at U+2028/U+2029.
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def list_page_path(number: int) -> str:
+    return "index.html" if number == 1 else f"list/page{number}.html"
+
+
+# index.html (page 1) and list/page<N>.html: every project, PAGE_SIZE a page
+def list_html(listing: Listing, number: int) -> str:
+    depth = 0 if number == 1 else 1
+    start = (number - 1) * PAGE_SIZE
+    jumps = [(initial, row // PAGE_SIZE + 1) for row, initial in listing.initials.items()]
+    return _env().get_template("projects.html").render(
+        **_page_context(listing.site, depth),
+        rows=listing.rows[start:start + PAGE_SIZE],
+        start=start,
+        total=len(listing.rows),
+        number=number,
+        pages=listing.list_pages,
+        initials=listing.initials,
+        jumps=jumps,
+        token=listing.search[0],
+        shard_size=SHARD_SIZE,
+    )
+
+
+# changelog/page<N>.html: releases, newest upload first, PAGE_SIZE a page
+def changelog_html(listing: Listing, number: int) -> str:
+    start = (number - 1) * PAGE_SIZE
+    updates = listing.updates[start:start + PAGE_SIZE]
+    return _env().get_template("changelog.html").render(
+        **_page_context(listing.site, 1),
+        updates=[
+            (_moment(u.timestamp), u.project.name, u.project.display_name, u.release.version, u.release.yanked,
+             _files_phrase(len(u.release.files)), _uploaders(u.release))
+            for u in updates
+        ],
+        start=start,
+        total=len(listing.updates),
+        number=number,
+        pages=listing.changelog_pages,
+    )
+
+
+def _uploaders(release: Release) -> str:
+    return ", ".join(sorted({f.uploaded_by for f in release.files if f.uploaded_by is not None}))
+
+
+# search/names.js: every project's normalised name, in name order
+def search_names_js(listing: Listing) -> str:
+    token, _ = listing.search
+    return f"dumbPypi.names({_js_json(token)},{_js_json(listing.names)});\n"
+
+
+# search/rows<K>.js: the rows of projects K*SHARD_SIZE and on, for the filter's results
+def search_rows_js(listing: Listing, shard: int) -> str:
+    token, shards = listing.search
+    return f"dumbPypi.rows({_js_json(token)},{shard},{shards[shard]});\n"
+
+
+# XML 1.0 allows no control characters but tab and newlines, not even as references.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(value: object) -> str:
+    return _NOT_XML.sub("", str(value))
+
+
+def _rfc822(timestamp: int | float) -> str:
+    return email.utils.format_datetime(datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc), usegmt=True)
+
+
+# rss/updates.xml: RSS 2.0, the newest FEED_SIZE releases
+def rss_xml(listing: Listing) -> str:
+    site = listing.site
+    # Without --site-url the links are relative to the feed, which readers resolve against its own URL.
+    base = site.site_url if site.site_url is not None else "../"
+    updates = listing.updates[:FEED_SIZE]
+    items = [
+        {
+            "title": f"{u.project.display_name} {u.release.version}",
+            "link": f"{base}project/{u.project.name}/#v{urllib.parse.quote(u.release.version)}",
+            "guid": f"{u.project.name}=={u.release.version}@{upload_time(u.timestamp)}",
+            "description": u.release.first("summary") or _files_phrase(len(u.release.files)),
+            "date": _rfc822(u.timestamp),
+            "category": u.project.name,
+        }
+        for u in updates
+    ]
+    return _env().get_template("rss.xml").render(
+        site=site,
+        base=base,
+        items=items,
+        newest=_rfc822(updates[0].timestamp) if updates else None,
+        generated=None if site.generated is None else email.utils.format_datetime(
+            site.generated.astimezone(datetime.timezone.utc), usegmt=True,
+        ),
+    )
+
+
+def _files_phrase(count: int) -> str:
+    return "1 file" if count == 1 else f"{count} files"
