@@ -108,26 +108,40 @@
       return tr;
     }
 
+    // Shows the matches at once; rows whose shard of details is still on its
+    // way show their name alone until it arrives.
     function show(query, started, mine) {
       const shown = matches.slice(0, limit);
       const wanted = new Set(shown.map((id) => Math.floor(id / shardSize)));
       const pending = [...wanted].filter((k) => !data.shards[k]).map(
         // A shard that fails to load leaves its rows with just their names.
         (k) => load(base + "rows" + k + ".js" + version).catch(() => null));
-      Promise.all(pending).then(() => {
+      const render = () => {
         if (mine !== generation) return;
         body.replaceChildren(...shown.map(row));
-        const count = matches.length.toLocaleString("en");
-        const quoted = "\u201c" + query + "\u201d";
-        status.textContent = matches.length === 0 ? "No project matches " + quoted + "."
-          : matches.length === 1 ? "1 project matches " + quoted + "."
-          : shown.length < matches.length ? "Showing " + shown.length + " of " + count + " projects matching " + quoted + "."
-          : count + " projects match " + quoted + ".";
-        results.hidden = matches.length === 0;
-        more.hidden = shown.length >= matches.length;
-        all.hidden = true;
-        form.dataset.ms = (performance.now() - started).toFixed(1);
-      });
+        results.dataset.complete = pending.length ? "no" : "yes";
+      };
+      render();
+      const count = matches.length.toLocaleString("en");
+      const quoted = "\u201c" + query + "\u201d";
+      status.textContent = matches.length === 0 ? "No project matches " + quoted + "."
+        : matches.length === 1 ? "1 project matches " + quoted + "."
+        : shown.length < matches.length ? "Showing " + shown.length + " of " + count + " projects matching " + quoted + "."
+        : count + " projects match " + quoted + ".";
+      results.hidden = matches.length === 0;
+      more.hidden = shown.length >= matches.length;
+      all.hidden = true;
+      form.dataset.ms = (performance.now() - started).toFixed(1);
+      if (pending.length) {
+        Promise.all(pending).then(() => {
+          if (mine !== generation) return;
+          pending.length = 0;
+          render();
+          form.dataset.msComplete = (performance.now() - started).toFixed(1);
+        });
+      } else {
+        form.dataset.msComplete = form.dataset.ms;
+      }
     }
 
     function run() {
