@@ -44,6 +44,8 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
+        # Templates ship in the package and never change during a run: no stat() per page.
+        auto_reload=False,
     )
     env.filters["xml"] = _xml_text
     env.filters["files"] = _files_phrase
