@@ -80,8 +80,10 @@ publish() {
 }
 publish --include 'simple/*index.v1_json' --content-type 'application/vnd.pypi.simple.v1+json'
 publish --include 'pypi/*/json' --content-type 'application/json'
-# The rest, typed by extension: text/html for pages, application/json for packages.json.
+# The rest, typed by extension: text/html for pages, application/json for
+# packages.json, and the pages for people's feed, search data, CSS and script.
 publish --include 'index.html' --include 'packages.json' --include 'simple/*' --include 'project/*' \
-    --include 'changelog/*' --include 'rss/*' --exclude 'simple/*index.v1_json'
+    --include 'list/*' --include 'changelog/*' --include 'rss/*' --include 'search/*' --include 'static/*' \
+    --exclude 'simple/*index.v1_json'
 
 mv "$stamp.tmp" "$stamp"

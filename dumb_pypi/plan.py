@@ -23,7 +23,6 @@ def project_pages(project: Project, site: Site) -> list[Page]:
         Page(f"simple/{name}/index.html", lambda: render.simple_project_html(project, site)),
         Page(f"simple/{name}/index.v1_json", lambda: render.simple_project_json(project, site)),
         Page(f"pypi/{name}/json", lambda: render.pypi_project_json(project, site)),
-        Page(f"project/{name}/index.html", lambda: render.project_html(project, site)),
     ]
     if site.per_release_json:
         for release in project.releases:
@@ -31,6 +30,7 @@ def project_pages(project: Project, site: Site) -> list[Page]:
                 f"pypi/{name}/{release.version}/json",
                 lambda release=release: render.pypi_release_json(project, release, site),  # type: ignore[misc]
             ))
+    pages.append(Page(f"project/{name}/index.html", lambda: render.project_html(project, site)))
     return pages
 
 

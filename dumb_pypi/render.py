@@ -496,6 +496,11 @@ def list_html(listing: Listing, number: int) -> str:
     )
 
 
+def index_html(projects: Sequence[Project], site: Site) -> str:
+    """index.html alone, as a build of PROJECTS writes it."""
+    return list_html(Listing(projects, site), 1)
+
+
 # changelog/page<N>.html: releases, newest upload first, PAGE_SIZE a page
 def changelog_html(listing: Listing, number: int) -> str:
     start = (number - 1) * PAGE_SIZE

@@ -21,6 +21,12 @@ FOO_BAR: list[dict[str, Any]] = [
     {"filename": "foo-2.0.tar.gz", "size": 12, "requires_python": ">=3.8"},
     {"filename": "Bar_Baz-0.1.tar.gz", "size": 13},
 ]
+# The listing pages for people, their search data and their CSS and script,
+# as an index of fewer than 256 projects has them.
+LISTINGS = {
+    "index.html", "changelog/page1.html", "rss/updates.xml",
+    "search/names.js", "search/rows0.js", "static/dumb-pypi.css", "static/dumb-pypi.js",
+}
 
 
 def write_list(path: Path, records: Iterable[Record]) -> Path:
@@ -59,10 +65,9 @@ def stats(root: Path) -> dict[str, tuple[int, int]]:
 def test_full_build_writes_the_tree(tmp_path: Path) -> None:
     out = tmp_path / "out"
     summary = run(out, FOO_BAR)
-    assert set(tree(out)) == {
+    assert set(tree(out)) == LISTINGS | {
         LOCK_NAME,
         MANIFEST_NAME,
-        "index.html",
         "packages.json",
         "simple/index.html",
         "simple/index.v1_json",
@@ -75,16 +80,17 @@ def test_full_build_writes_the_tree(tmp_path: Path) -> None:
         "pypi/foo/2.0/json",
         "pypi/bar-baz/json",
         "pypi/bar-baz/0.1/json",
+        "project/foo/index.html",
+        "project/bar-baz/index.html",
     }
-    # 12 pages and packages.json; the manifest is bookkeeping, not counted.
-    assert summary == Summary(projects=2, files=4, skipped=0, written=13, deleted=0, partial=False)
+    # 20 pages and packages.json; the manifest is bookkeeping, not counted.
+    assert summary == Summary(projects=2, files=4, skipped=0, written=21, deleted=0, partial=False)
     root = json.loads((out / "simple/index.v1_json").read_text())
     assert [p["name"] for p in root["projects"]] == ["Bar_Baz", "foo"]
     foo = json.loads((out / "simple/foo/index.v1_json").read_text())
     assert [f["filename"] for f in foo["files"]] == ["foo-1.0.tar.gz", "foo-1.0-py3-none-any.whl", "foo-2.0.tar.gz"]
 
 
-@pytest.mark.xfail(strict=True, reason="SPEC section 4's pages for people are not written yet")
 def test_full_build_writes_the_pages_for_people(tmp_path: Path) -> None:
     out = tmp_path / "out"
     run(out, FOO_BAR)
@@ -131,7 +137,8 @@ def test_a_stale_path_is_deleted_when_its_project_disappears(tmp_path: Path) -> 
     summary = run(out, FOO_BAR[:3])
     assert not (out / "simple/bar-baz").exists()
     assert not (out / "pypi/bar-baz").exists()
-    assert summary.deleted == 4
+    assert not (out / "project/bar-baz").exists()
+    assert summary.deleted == 5
     assert tree(out) == tree_of_full_build(tmp_path, FOO_BAR[:3])
 
 
@@ -185,9 +192,9 @@ def test_partial_build_writes_only_the_changed_project_and_the_indexes(tmp_path:
     summary = run(out, changed, partial=True)
     after = stats(out)
     rewritten = {path for path in after if after[path] != before.get(path)}
-    assert rewritten == {
+    assert rewritten == LISTINGS | {
         "simple/bar-baz/index.html", "simple/bar-baz/index.v1_json", "pypi/bar-baz/json", "pypi/bar-baz/0.1/json",
-        "simple/index.html", "simple/index.v1_json", "index.html", "packages.json", MANIFEST_NAME,
+        "project/bar-baz/index.html", "simple/index.html", "simple/index.v1_json", "packages.json", MANIFEST_NAME,
     }
     assert summary.partial and summary.written == len(rewritten - {MANIFEST_NAME})
     assert tree(out) == tree_of_full_build(tmp_path, changed)
@@ -238,7 +245,7 @@ def test_partial_build_from_a_plain_previous_list(tmp_path: Path) -> None:
         output_dir=out, package_list=str(plain), previous_package_list=str(previous),
         packages_url="/p", generate_timestamp=False,
     ))
-    assert summary.partial and summary.deleted == 4
+    assert summary.partial and summary.deleted == 5
     assert not (out / "simple/bar").exists()
 
 
@@ -249,6 +256,7 @@ def test_partial_build_from_a_plain_previous_list(tmp_path: Path) -> None:
         {"title": "Another title"},
         {"logo": "logo.png"},
         {"per_release_json": False},
+        {"site_url": "https://pypi.example/"},
     ],
 )
 def test_a_changed_setting_makes_a_full_build(tmp_path: Path, change: dict[str, Any]) -> None:
@@ -264,7 +272,7 @@ def test_a_new_dumb_pypi_version_makes_a_full_build(tmp_path: Path, monkeypatch:
     run(out, FOO_BAR)
     monkeypatch.setattr(build_module, "__version__", "999")
     summary = run(out, FOO_BAR, partial=True)
-    assert not summary.partial and summary.written == 13
+    assert not summary.partial and summary.written == 21
 
 
 def test_a_previous_list_without_a_manifest_makes_a_full_build(tmp_path: Path) -> None:
@@ -313,12 +321,12 @@ def test_allow_empty_builds_an_empty_index(tmp_path: Path) -> None:
     run(out, FOO_BAR)
     summary = run(out, [], allow_empty=True)
     assert summary.projects == summary.files == 0
-    assert set(tree(out)) == {
-        LOCK_NAME, MANIFEST_NAME, "index.html", "packages.json", "simple/index.html", "simple/index.v1_json",
+    assert set(tree(out)) == LISTINGS - {"search/rows0.js"} | {
+        LOCK_NAME, MANIFEST_NAME, "packages.json", "simple/index.html", "simple/index.v1_json",
     }
     assert json.loads((out / "simple/index.v1_json").read_text())["projects"] == []
     assert (out / "packages.json").read_text() == ""
-    assert folders(out) == {"simple"}
+    assert folders(out) == {"simple", "changelog", "rss", "search", "static"}
 
 
 def test_skipped_entries_are_counted_and_warned(tmp_path: Path) -> None:

@@ -135,9 +135,11 @@ def test_a_partial_build_rewrites_only_the_changed_project_and_the_listings(tmp_
     rewritten = {p for p in now if p in stamps and now[p] != stamps[p]}
     assert rewritten == {
         "simple/index.html", "simple/index.v1_json", "index.html", "packages.json",
-        publish.MANIFEST_NAME,
+        "changelog/page1.html", "rss/updates.xml", "search/names.js", "search/rows0.js",
+        "static/dumb-pypi.css", "static/dumb-pypi.js", publish.MANIFEST_NAME,
     }
     assert not (out / "simple" / "three").exists() and not (out / "pypi" / "three").exists()
+    assert not (out / "project" / "three").exists()
     assert (out / "simple" / "four" / "index.html").is_file()
 
 

@@ -19,13 +19,14 @@ def test_project_pages_name_every_page_of_a_project() -> None:
         "pypi/foo-bar/json",
         "pypi/foo-bar/1.0/json",
         "pypi/foo-bar/2.0b1/json",
+        "project/foo-bar/index.html",
     ]
 
 
 def test_project_pages_without_per_release_json() -> None:
     project = make_project([make_package("foo-1.0.tar.gz"), make_package("foo-2.0.tar.gz")])
     paths = [page.path for page in plan.project_pages(project, SITE._replace(per_release_json=False))]
-    assert paths == ["simple/foo/index.html", "simple/foo/index.v1_json", "pypi/foo/json"]
+    assert paths == ["simple/foo/index.html", "simple/foo/index.v1_json", "pypi/foo/json", "project/foo/index.html"]
 
 
 def test_project_pages_render_their_own_release() -> None:
@@ -39,7 +40,10 @@ def test_project_pages_render_their_own_release() -> None:
 def test_index_pages() -> None:
     projects = group_projects([make_package("foo-1.0.tar.gz"), make_package("bar-1.0.tar.gz")])
     pages = plan.index_pages(projects, SITE)
-    assert [page.path for page in pages] == ["simple/index.html", "simple/index.v1_json", "index.html"]
+    assert [page.path for page in pages] == [
+        "simple/index.html", "simple/index.v1_json", "static/dumb-pypi.css", "static/dumb-pypi.js",
+        "search/rows0.js", "search/names.js", "changelog/page1.html", "rss/updates.xml", "index.html",
+    ]
     assert [p["name"] for p in json.loads(pages[1].render())["projects"]] == ["bar", "foo"]
 
 

@@ -20,6 +20,12 @@ from tests.support import anchors, make_sdist, make_wheel, pip, require_module, 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "contrib" / "dumb-pypi-s3.sh"
 SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+# The types the aws CLI gives the pages for people's files by their extension.
+PEOPLE_TYPES = {
+    "js": {"text/javascript", "application/javascript"},
+    "css": {"text/css"},
+    "xml": {"application/xml", "text/xml", "application/rss+xml"},
+}
 
 pytestmark = pytest.mark.system
 
@@ -273,6 +279,8 @@ def test_the_shipped_script_publishes_an_index_that_pip_installs_from(s3: S3, tm
             assert content_type == SIMPLE_JSON, key
         elif key.endswith(".html"):
             assert content_type.split(";")[0] == "text/html", key
+        elif key.endswith((".js", ".css", ".xml")):
+            assert content_type.split(";")[0] in PEOPLE_TYPES[key.rsplit(".", 1)[1]], key
         else:
             assert content_type == "application/json", key
     assert set(s3.objects("pypi")) == set(published.bucket) | {
@@ -315,7 +323,10 @@ def test_the_shipped_script_publishes_an_index_that_pip_installs_from(s3: S3, tm
     after = pipeline.snapshot()
 
     added = set(after.files) - set(published.files)
-    assert added == {"simple/delta/index.html", "simple/delta/index.v1_json", "pypi/delta/json", "pypi/delta/3.0/json"}
+    assert added == {
+        "simple/delta/index.html", "simple/delta/index.v1_json", "pypi/delta/json", "pypi/delta/3.0/json",
+        "project/delta/index.html",
+    }
     assert set(published.files) <= set(after.files)
     changed = {path for path in published.files if after.files[path][0] != published.files[path][0]}
     assert {"simple/index.html", "simple/index.v1_json", "packages.json"} <= changed
@@ -349,6 +360,7 @@ def test_the_shipped_script_publishes_an_index_that_pip_installs_from(s3: S3, tm
     final = pipeline.snapshot()
     assert {path for path in after.files if project_of(path) == "beta"} == {
         "simple/beta/index.html", "simple/beta/index.v1_json", "pypi/beta/json", "pypi/beta/2.0/json",
+        "project/beta/index.html",
     }
     assert set(final.files) == {path for path in after.files if project_of(path) != "beta"}
     assert set(final.bucket) == set(final.files)
