@@ -165,6 +165,20 @@ def test_the_accept_header_chooses_json_or_html(site: Site, path: str, accept: s
     assert "accept" in _vary(response)
 
 
+def test_the_search_data_is_compressed_for_browsers(site: Site) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", site.port(), timeout=10)
+    try:
+        connection.request("GET", "/search/names.js", headers={"Accept-Encoding": "gzip, deflate, br"})
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+
+    assert response.status == 200
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(body) == (site.root / "search" / "names.js").read_bytes()
+
+
 @pytest.mark.parametrize(("accept", "filename"), [(PIP_ACCEPT, "index.v1_json"), ("text/html", "index.html")])
 def test_pages_are_compressed_for_clients_that_accept_gzip(site: Site, accept: str, filename: str) -> None:
     connection = http.client.HTTPConnection("127.0.0.1", site.port(), timeout=10)
@@ -207,6 +221,14 @@ def test_the_format_parameter_overrides_accept(site: Site, query: str, accept: s
         ("/simple/aspy-yaml/index.html", HTML),
         ("/pypi/aspy-yaml/json", "application/json"),
         ("/pypi/aspy-yaml/0.2.1/json", "application/json"),
+        # The pages for people, typed by nginx's own mime.types.
+        ("/index.html", "text/html"),
+        ("/project/aspy-yaml/index.html", "text/html"),
+        ("/changelog/page1.html", "text/html"),
+        ("/rss/updates.xml", "text/xml"),
+        ("/search/names.js", "application/javascript"),
+        ("/static/dumb-pypi.js", "application/javascript"),
+        ("/static/dumb-pypi.css", "text/css"),
     ],
 )
 def test_each_file_is_served_with_its_type(site: Site, path: str, content_type: str) -> None:

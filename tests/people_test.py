@@ -15,6 +15,7 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from dumb_pypi import render
+from dumb_pypi.model import make_package, make_project
 from tests.support import build_index, write_json_list
 
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
@@ -395,7 +396,7 @@ def _rss(root: Path) -> ElementTree.Element:
 )
 def test_the_feed_is_rss_2_with_what_a_reader_needs(tmp_path: Path, argv: tuple[str, ...], base: str) -> None:
     records = _aspy_yaml() + _projects(3)
-    records[1]["summary"] = "bell\x07 and <tags> & ampersands"
+    records[1]["summary"] = "bells and <tags> & ampersands"
     root = _build(tmp_path, records, "--title", "Acme & Co", *argv)
 
     rss = _rss(root)
@@ -411,13 +412,21 @@ def test_the_feed_is_rss_2_with_what_a_reader_needs(tmp_path: Path, argv: tuple[
     ]
     second = items[1]
     assert second.findtext("link") == f"{base}project/aspy-yaml/#v0.2.1"
-    assert second.findtext("description") == "bell and <tags> & ampersands"
+    assert second.findtext("description") == "bells and <tags> & ampersands"
     when = email.utils.parsedate_to_datetime(second.findtext("pubDate") or "")
     assert when == datetime.datetime.fromtimestamp(T0 + 86400 + 60, datetime.timezone.utc)
     guid = second.find("guid")
     assert guid is not None and guid.get("isPermaLink") == "false"
     assert len({item.findtext("guid") for item in items}) == len(items)
     assert items[0].findtext("description") == "1 file"
+
+
+def test_the_feed_drops_characters_that_xml_cannot_hold() -> None:
+    # The list readers refuse control characters; the feed must stay XML even if one slipped through.
+    package = make_package("bell-1.0.tar.gz", upload_timestamp=T0, summary="ding\x07\x1b dong\ufffe")
+    listing = render.Listing([make_project([package])], render.Site(packages_url="p/", title="T\x0c"))
+    item = ElementTree.fromstring(render.rss_xml(listing).encode()).find("channel/item")
+    assert item is not None and item.findtext("description") == "ding dong"
 
 
 def test_a_feed_reader_accepts_the_feed(tmp_path: Path) -> None:
