@@ -5,6 +5,7 @@ import datetime
 import hashlib
 import os
 import sys
+import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any, NamedTuple
@@ -71,6 +72,7 @@ def check_settings(settings: Settings) -> None:
         ("--packages-url", settings.packages_url, ("http", "https", "file")),
         # A data: URL keeps the pages free of any network resource.
         ("--logo", settings.logo, ("http", "https", "data")),
+        ("--site-url", settings.site_url, ("http", "https")),
     ]
     for flag, value, schemes in flags:
         if value is None:
@@ -82,6 +84,8 @@ def check_settings(settings: Settings) -> None:
                 check_url(value, schemes)
         except ValueError as e:
             raise DumbPypiError(f"{flag}: {e}") from None
+    if settings.site_url is not None and not urllib.parse.urlsplit(settings.site_url).netloc:
+        raise DumbPypiError(f"--site-url: give the absolute URL where the output folder is served, not {settings.site_url!r}")
 
 
 class Summary(NamedTuple):
@@ -214,7 +218,7 @@ def build(
         logo_width=settings.logo_width,
         generated=(now or datetime.datetime.now(datetime.timezone.utc)) if settings.generate_timestamp else None,
         per_release_json=settings.per_release_json,
-        site_url=settings.site_url,
+        site_url=None if settings.site_url is None else settings.site_url.rstrip("/") + "/",
     )
 
     with locked(settings.output_dir, settings.lock_wait) as output:

@@ -4,7 +4,6 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-import urllib.parse
 from collections.abc import Callable, Sequence
 from typing import Any
 from pathlib import Path
@@ -31,13 +30,6 @@ def _number(convert: Callable[[str], float], low: float, high: float, what: str)
 
 _positive_int = _number(int, 1, 1 << 31, "a whole number")
 _seconds = _number(float, 0, 86400, "a number of seconds")
-
-
-def _site_url(text: str) -> str:
-    parts = urllib.parse.urlsplit(text)
-    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() or c in "\"'<>`" for c in text):
-        raise argparse.ArgumentTypeError(f"not an http(s) URL: {text!r}")
-    return text if text.endswith("/") else text + "/"
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -75,7 +67,7 @@ def make_parser() -> argparse.ArgumentParser:
         " with --package-dir, where OUTPUT/packages/ is served (default: ../../packages/)",
     )
     parser.add_argument(
-        "--site-url", metavar="URL", type=_site_url,
+        "--site-url", metavar="URL",
         help="where OUTPUT is served (e.g. https://pypi.example/): shown in install lines, and makes the RSS feed's links absolute",
     )
     parser.add_argument("--title", default="My Private PyPI", help="the title of the pages for people")

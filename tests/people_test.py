@@ -459,13 +459,23 @@ def test_the_feed_holds_the_newest_releases_only(tmp_path: Path, monkeypatch: py
 # --- Command line --------------------------------------------------------------
 
 
-@pytest.mark.parametrize("url", ["pypi.example", "ftp://pypi.example/", "https://", 'https://x/"onload='])
-def test_site_url_must_be_an_http_url(tmp_path: Path, url: str, capsys: pytest.CaptureFixture[str]) -> None:
+@pytest.mark.parametrize(
+    ("url", "why"),
+    [
+        ("pypi.example", "give the absolute URL where the output folder is served, not 'pypi.example'"),
+        ("https://", "give the absolute URL"),
+        ("ftp://pypi.example/", "URL scheme 'ftp' is not allowed"),
+        ('https://x/"onload=', "the URL contains '\"'"),
+    ],
+)
+def test_site_url_must_be_an_absolute_http_url(
+    tmp_path: Path, url: str, why: str, capsys: pytest.CaptureFixture[str],
+) -> None:
     write_json_list(tmp_path / "list.jsonl", _projects(1))
     with pytest.raises(SystemExit) as exit:
         build_index(tmp_path, "--package-list-json", "list.jsonl", "--packages-url", "x/", "--output-dir", "out", "--site-url", url)
     assert exit.value.code == 2
-    assert "--site-url: not an http(s) URL" in capsys.readouterr().err
+    assert f"--site-url: {why}" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
