@@ -216,16 +216,24 @@ def make_project(files: Iterable[Package]) -> Project:
     releases.append(Release(current[0].release, tuple(current)))
     return Project(
         name=ordered[0].name,
-        display_name=_display_name(releases[-1].files),
+        display_name=_display_name(releases[-1].files, ordered),
         files=ordered,
         releases=tuple(releases),
     )
 
 
-def _display_name(files: Iterable[Package]) -> str:
-    # Wheel filenames escape the name ('aspy_yaml'), so the newest release's
-    # sdist spells it best; the choice must not depend on input order.
-    return min((f.packagetype != "sdist", f.display_name) for f in files)[1]
+def _display_name(newest: Iterable[Package], files: Iterable[Package]) -> str:
+    """How the project spells its name: as its newest release's sdist does, if any.
+
+    Wheel filenames escape the name ('aspy_yaml' for 'aspy.yaml'), so a
+    wheel-only project is shown by its normalised name, which is what users
+    type. The choice must not depend on input order.
+    """
+    for candidates in (newest, files):
+        spellings = [(f.packagetype != "sdist", f.display_name) for f in candidates if f.packagetype != "bdist_wheel"]
+        if spellings:
+            return min(spellings)[1]
+    return next(iter(files)).name
 
 
 def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]:

@@ -309,7 +309,7 @@ def test_the_copy_button_copies_an_install_line_that_pip_runs(
         "origin": origin, "permissions": ["clipboardReadWrite", "clipboardSanitizedWrite"],
     })
     browser.open(server.url + "project/hello-people/")
-    line = f"pip install --index-url {server.url}simple/ hello_people==1.1"
+    line = f"pip install --index-url {server.url}simple/ hello-people==1.1"
     assert browser.find("#install-line").text == line
     button = browser.find("button.copy")
     button.click()
@@ -357,7 +357,7 @@ def test_the_filter_works_from_a_file_url(browser: Browser, real_index: tuple[Pa
     box = browser.find("#filter")
     box.send_keys("people")
     browser.wait(5, lambda d: browser.find("#status").text == "1 project matches \u201cpeople\u201d.")
-    assert browser.rows("#results tbody tr") == [["hello_people", "1.1", "2020-09-14", "Says hello."]]
+    assert browser.rows("#results tbody tr") == [["hello-people", "1.1", "2020-09-14", "Says hello."]]
     browser.check_page(tmp_path, "file-url", site)
     browser.open(site + "project/hello-people/index.html")
-    assert browser.find("#install-line").text == f"pip install --index-url {site}simple/ hello_people==1.1"
+    assert browser.find("#install-line").text == f"pip install --index-url {site}simple/ hello-people==1.1"

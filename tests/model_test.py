@@ -150,7 +150,13 @@ def test_display_name_is_the_newest_sdist_spelling_whatever_the_input_order(file
 def test_display_name_without_an_sdist_is_independent_of_input_order() -> None:
     a = make_package("Foo_Bar-1.0-py3-none-any.whl")
     b = make_package("foo_bar-1.0-py2-none-any.whl")
-    assert make_project([a, b]).display_name == make_project([b, a]).display_name == "Foo_Bar"
+    # A wheel escapes the name, so the normalised name is the better guess.
+    assert make_project([a, b]).display_name == make_project([b, a]).display_name == "foo-bar"
+
+
+def test_display_name_comes_from_an_older_sdist_when_the_newest_release_has_only_wheels() -> None:
+    files = [make_package("Foo.Bar-1.0.tar.gz"), make_package("foo_bar-2.0-py3-none-any.whl")]
+    assert make_project(files).display_name == "Foo.Bar"
 
 
 def test_release_upload_time_is_its_first_upload_and_project_last_upload_the_newest() -> None:
