@@ -84,10 +84,16 @@ class Output:
         data = text.encode() if isinstance(text, str) else text
         parent = self._parent(relpath)
         fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
-        try:
+        with self._installing(tmp, relpath):
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
                 os.fchmod(f.fileno(), 0o644)
+
+    @contextlib.contextmanager
+    def _installing(self, tmp: str, relpath: str) -> Iterator[None]:
+        """Finish the temp file in the block, then rename it over OUTPUT/relpath; removed on any failure."""
+        try:
+            yield
             os.replace(tmp, os.path.join(self.root, relpath))
         except BaseException:
             with contextlib.suppress(OSError):
@@ -117,13 +123,8 @@ class Output:
         """
         parent = self._parent(relpath)
         tmp = _link_or_copy(source, parent)
-        try:
-            os.replace(tmp, os.path.join(self.root, relpath))
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
-        self.written += 1
+        with self._installing(tmp, relpath):
+            pass
 
     def delete(self, relpath: str) -> None:
         """Delete a file we generated, then the folders it leaves empty (never the root)."""
