@@ -2,11 +2,11 @@
 
     python bench/run.py --files 100000 --where shm disk --repeat 3
 
-Each run is its own process; wall time is measured around it and peak memory
-is the larger of the process's own peak RSS (from wait4) and the sum of the
-RSS of it and its child processes, sampled every 20 ms (worker processes
-share pages with their parent, so the sum over-counts: it never flatters a
-build that uses several processes).
+Each run is its own process; wall time is measured around it, and peak
+memory is the larger of the process's own peak RSS (from wait4, exact) and
+the sum of the proportional set sizes (PSS) of it and its worker processes,
+sampled every 20 ms: a page that forked workers share with their parent
+counts once in all, a page a worker had to copy counts in full.
 
 With dumb-pypi 1.15.0 installed in its own virtualenv:
 
@@ -60,12 +60,16 @@ class Measure(NamedTuple):
     files: int
 
 
-def _rss_kib(pid: int) -> int:
+def _pss_kib(pid: int) -> int:
+    """The process's proportional set size: pages it shares with others count by their share."""
     try:
-        with open(f"/proc/{pid}/statm") as f:
-            return int(f.read().split()[1]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    except (OSError, IndexError, ValueError):
-        return 0
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 def _children(root: int) -> list[int]:
@@ -98,7 +102,7 @@ def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[
         def sample() -> None:
             nonlocal peak
             while not done.wait(0.02):
-                peak = max(peak, sum(_rss_kib(pid) for pid in _children(process.pid)))
+                peak = max(peak, sum(_pss_kib(pid) for pid in _children(process.pid)))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()

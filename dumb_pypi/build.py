@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import os
 import sys
+import threading
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, NamedTuple
 
@@ -15,11 +17,13 @@ from packaging.utils import NormalizedName
 from dumb_pypi import __version__, localdist, plan
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import (
-    HashingReader, Problems, Sourced, check_text, check_url, collect, read_json_lines, read_plain,
+    MAX_LINE, HashingReader, Problems, Slice, Sourced, check_text, check_url, collect, read_json_lines, read_plain,
+    replay,
 )
 from dumb_pypi.localdist import LocalFile
-from dumb_pypi.model import Package, group_projects
-from dumb_pypi.publish import Manifest, locked
+from dumb_pypi.model import Package, Project, group_projects
+from dumb_pypi.publish import Manifest, Output, Staged, locked
+from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, started
 from dumb_pypi.render import Site
 
 
@@ -43,6 +47,7 @@ class Settings(NamedTuple):
     allow_empty: bool = False
     lock_wait: float = 60.0
     site_url: str | None = None
+    jobs: int | None = None  # processes that read and write; None: one per core
 
     def output_settings(self) -> dict[str, Any]:
         """The settings that shape the output: a change to any of them makes a full build."""
@@ -114,16 +119,71 @@ class ReadList(NamedTuple):
     local: list[LocalFile] = []  # --package-dir's files, to publish
 
 
-def read_list(path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] | None = None) -> ReadList:
+def read_list(
+    path: str, json_lines: bool, problems: Problems, stdin: IO[bytes] | None = None,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
+    pool: Workers | None = None,
+) -> ReadList:
     stream, name = _open(path, stdin)
     try:
         hashing = HashingReader(stream)
         reader = read_json_lines if json_lines else read_plain
-        entries = collect(reader(hashing, name, problems))
+        # A part for each worker, and one for this process.
+        splits = _splits(stream, pool.jobs + 1) if pool is not None and path != "-" else []
+        if len(splits) < 2:
+            entries = collect(_counted(reader(hashing, name, problems), progress))
+        else:
+            # The workers read the other parts while this process reads the
+            # first; their entries, warnings and errors then come in line order.
+            assert pool is not None
+            parts = pool.read_parts(path, splits[1:], json_lines, problems.strict, file_identity(path))
+            first = Slice(hashing, 0, splits[0][1])
+
+            def in_order() -> Iterator[Sourced]:
+                yield from reader(first, name, problems)
+                lines = first.lines
+                # The whole list's hash, while the workers read.
+                while hashing.read(1 << 20):
+                    pass
+                for result in parts:
+                    part = result()
+                    yield from replay(part, name, lines, problems)
+                    lines += part.lines
+
+            entries = collect(_counted(in_order(), progress))
+        progress("read", len(entries), 0)
         return ReadList(entries, hashing.hexdigest(), name)
     finally:
         if path != "-":
             stream.close()
+
+
+def _splits(stream: IO[bytes], parts: int) -> list[tuple[int, int]]:
+    """Byte ranges of whole lines that cut a list into about `parts` parts; none for a short list."""
+    try:
+        size = os.fstat(stream.fileno()).st_size
+        if size < MIN_BYTES or not stream.seekable():
+            return []
+        bounds = [0]
+        for i in range(1, parts):
+            stream.seek(max(bounds[-1], size * i // parts))
+            if not stream.readline(MAX_LINE + 2).endswith(b"\n"):
+                # A line too long to be read, or the last one: let one reader name it.
+                break
+            if stream.tell() < size:
+                bounds.append(stream.tell())
+        stream.seek(0)
+    except (OSError, ValueError):
+        return []
+    bounds.append(size)
+    return list(zip(bounds, bounds[1:]))
+
+
+def _counted(entries: Iterator[Sourced], progress: Callable[[str, int, int], None]) -> Iterator[Sourced]:
+    for count, entry in enumerate(entries, 1):
+        if count % 10000 == 0:
+            progress("read", count, 0)
+        yield entry
 
 
 def _check_urls(entries: list[Sourced], packages_url: str | None) -> None:
@@ -171,21 +231,70 @@ def build(
     *,
     warn: Callable[[str], None] = lambda message: None,
     notice: Callable[[str], None] = lambda message: None,
+    progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
     stdin: IO[bytes] | None = None,
     now: datetime.datetime | None = None,
 ) -> Summary:
     """Read the inputs, then write the index; raises DumbPypiError before writing anything on bad input.
 
-    `warn` gets problems with the input, `notice` what the run decided and why.
+    `warn` gets problems with the input, `notice` what the run decided and why,
+    `progress` how far a long step has got: ("read", entries read, 0) and
+    ("write", project pages written, project pages to write).
     """
     check_settings(settings)
     problems = Problems(settings.strict, warn)
+    jobs = settings.jobs or os.cpu_count() or 1
+    # Reading makes millions of objects and no cycles, and each collection of
+    # the garbage collector would walk all of them again (a tenth of a
+    # build's time): it is off until the model is built, which is then frozen
+    # so that collections only see what rendering makes.
+    collecting = gc.isenabled()
+    gc.disable()
+
+    def model_built() -> None:
+        gc.freeze()
+        if collecting:
+            gc.enable()
+
+    try:
+        # Workers start before anything is read, so that they share none of the model (see workers.py).
+        with started(jobs if _worth_workers(settings) else 1) as pool:
+            return _build(settings, problems, warn, notice, progress, stdin, now, pool, model_built)
+    finally:
+        gc.unfreeze()
+        if collecting:
+            gc.enable()
+
+
+def _worth_workers(settings: Settings) -> bool:
+    path = settings.package_list_json or settings.package_list
+    if settings.package_dir is not None or path is None:
+        return False
+    if path == "-":
+        return True  # how long a list is cannot be told before it is read
+    try:
+        return os.path.getsize(path) >= MIN_BYTES
+    except OSError:
+        return False
+
+
+def _build(
+    settings: Settings,
+    problems: Problems,
+    warn: Callable[[str], None],
+    notice: Callable[[str], None],
+    progress: Callable[[str, int, int], None],
+    stdin: IO[bytes] | None,
+    now: datetime.datetime | None,
+    pool: Workers | None,
+    model_built: Callable[[], None],
+) -> Summary:
     if settings.package_dir is not None:
         current = read_package_dir(settings, problems, warn, notice)
     elif settings.package_list_json is not None:
-        current = read_list(settings.package_list_json, True, problems, stdin)
+        current = read_list(settings.package_list_json, True, problems, stdin, progress, pool)
     elif settings.package_list is not None:
-        current = read_list(settings.package_list, False, problems, stdin)
+        current = read_list(settings.package_list, False, problems, stdin, progress, pool)
     else:
         raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
     _check_urls(current.entries, settings.files_url())
@@ -207,10 +316,11 @@ def build(
         warn(f"{previous_path} does not exist: making a full build")
     elif previous_path is not None:
         json_lines = settings.previous_package_list_json is not None
-        previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin)
+        previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin, pool=pool)
 
     packages = [e.package for e in current.entries]
     projects = group_projects(packages)
+    model_built()
     site = Site(
         packages_url=settings.files_url(),
         title=settings.title,
@@ -239,16 +349,18 @@ def build(
 
         # Every path this list generates, and what must be written now.
         paths: set[str] = {PACKAGES_JSON}
-        writes: list[plan.Page] = []
+        project_writes: list[Project] = []
+        page_writes: list[str] = []
         for project in projects.values():
             pages = plan.project_pages(project, site)
             paths.update(page.path for page in pages)
             if changed is None or project.name in changed:
-                writes.extend(pages)
+                project_writes.append(project)
+                page_writes.extend(page.path for page in pages)
         index = plan.index_pages(projects, site)
         paths.update(page.path for page in index)
-        if changed is None or changed:
-            writes.extend(index)
+        index_writes = index if changed is None or changed else []
+        writes = bool(project_writes or index_writes)
         # OUTPUT/packages/FILENAME, and FILENAME.metadata for wheels.
         files: list[tuple[str, Path]] = []
         metadata: list[tuple[str, bytes]] = []
@@ -263,34 +375,54 @@ def build(
                     metadata.append((f"{relpath}.metadata", f.metadata))
         owned = (manifest.paths if manifest is not None else frozenset()) | (journal or frozenset())
         stale = owned - paths
-        write_packages_json = bool(writes) or not (settings.output_dir / PACKAGES_JSON).exists()
+        write_packages_json = writes or not (settings.output_dir / PACKAGES_JSON).exists()
 
         written = 0
         if writes or stale or write_packages_json or files or metadata:
             output.check([
                 *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
-                *(page.path for page in writes), *stale, PACKAGES_JSON,
+                *page_writes, *(page.path for page in index_writes), *stale, PACKAGES_JSON,
             ])
             output.begin(paths - owned)
             # Distribution files first, then project pages, then the indexes
             # that link them, then deletions: a reader never follows a link to
-            # a missing file.
+            # a missing file. While workers write the project pages, this
+            # process renders the rest and stages packages.json (put in place
+            # last of all).
             for relpath, source in files:
                 output.publish_file(relpath, source)
             for relpath, data in metadata:
                 output.write(relpath, data)
-            for page in writes:
-                output.write(page.path, page.render())
-            written = len(files) + len(metadata) + len(writes)
-            output.delete_all(stale)
-            packages_sha = None
-            if write_packages_json:
-                text = plan.packages_json(packages).encode()
-                output.write(PACKAGES_JSON, text)
-                packages_sha = hashlib.sha256(text).hexdigest()
-                written += 1
-            elif manifest is not None:
-                packages_sha = manifest.lists.get("packages")
+            written = len(files) + len(metadata)
+            writing = _Writing(
+                output, project_writes, len(page_writes), site,
+                pool if len(page_writes) >= MIN_PAGES else None,
+                lambda done: progress("write", done, len(page_writes)),
+            )
+            staged: Staged | None = None
+            try:
+                index_texts = [(page.path, page.render()) for page in index_writes]
+                packages_sha = None
+                if write_packages_json:
+                    sha = hashlib.sha256()
+                    staged = output.stage(PACKAGES_JSON, _hashed(plan.packages_json_chunks(packages), sha))
+                    packages_sha = sha.hexdigest()
+                elif manifest is not None:
+                    packages_sha = manifest.lists.get("packages")
+                written += writing.wait()
+                for path, text in index_texts:
+                    output.write(path, text)
+                    written += 1
+                output.delete_all(stale)
+                if staged is not None:
+                    staged.commit()
+                    written += 1
+            except BaseException:
+                writing.abort()
+                raise
+            finally:
+                if staged is not None:
+                    staged.discard()
             output.write_manifest(Manifest(settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha)))
             output.end()
         elif manifest is not None and manifest.lists.get("input") != current.sha256:
@@ -307,6 +439,64 @@ def build(
         partial=changed is not None,
         read=sum(f.read for f in current.local),
     )
+
+
+class _Writing:
+    """Project pages being written: by the workers in the background, or by this process at once."""
+
+    def __init__(
+        self, output: Output, projects: list[Project], pages: int, site: Site, pool: Workers | None,
+        progress: Callable[[int], None],
+    ) -> None:
+        self._output = output
+        self._pool = pool
+        self._failed: list[BaseException] = []
+        self.done = 0
+        if pool is None:
+            for project in projects:
+                for page in plan.project_pages(project, site):
+                    output.write(page.path, page.render())
+                    self.done += 1
+                progress(self.done)
+            return
+        files = sum(len(p.files) for p in projects)
+
+        def dispatch() -> None:
+            try:
+                for written in pool.write_projects(output.root, site, projects, files):
+                    self.done += written
+                    progress(self.done)
+            except BaseException as e:
+                self._failed.append(e)
+
+        # The workers are fed from a thread, which mostly waits for them:
+        # this process has its own work meanwhile.
+        self._thread = threading.Thread(target=dispatch, name="dumb-pypi-dispatch", daemon=True)
+        self._thread.start()
+
+    def wait(self) -> int:
+        """The number of pages written, once they all are."""
+        if self._pool is not None:
+            self._thread.join()
+            if self._failed:
+                self.abort()
+                raise self._failed[0]
+            self._output.written += self.done
+        return self.done
+
+    def abort(self) -> None:
+        """Stop the workers wherever they are, and remove the temp files they leave (the run still holds the lock)."""
+        if self._pool is not None:
+            self._pool.kill()
+            self._thread.join()
+            self._output.remove_temp_files()
+
+
+def _hashed(chunks: Iterable[str], sha: Any) -> Iterator[bytes]:
+    for chunk in chunks:
+        data = chunk.encode()
+        sha.update(data)
+        yield data
 
 
 def _lists(input_sha: str, packages_sha: str | None) -> dict[str, str]:

@@ -90,6 +90,10 @@ def make_parser() -> argparse.ArgumentParser:
         "--lock-wait", metavar="SECONDS", type=_seconds, default=60.0,
         help="how long to wait for another run on the same output folder (default: 60)",
     )
+    parser.add_argument(
+        "--jobs", "-j", metavar="N", type=_positive_int, default=None,
+        help="processes that write pages (default: one per core); the output is the same for any N",
+    )
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="print only errors")
     noise.add_argument("--verbose", "-v", action="store_true", help="print what is written")
@@ -115,7 +119,34 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         allow_empty=args.allow_empty,
         lock_wait=args.lock_wait,
         site_url=args.site_url,
+        jobs=args.jobs,
     )
+
+
+class Progress:
+    """One line on stderr, rewritten in place at most ten times a second."""
+
+    def __init__(self) -> None:
+        self._shown = False
+        self._last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self._last < 0.1 and done != total:
+            return
+        self._last = now
+        text = f"reading: {done} files" if stage == "read" else f"writing: {done}/{total} project pages"
+        print(f"\r\x1b[Kdumb-pypi: {text}", end="", file=sys.stderr, flush=True)
+        self._shown = True
+
+    def clear(self) -> str:
+        """What to print first so that the next message replaces the progress line."""
+        shown, self._shown = self._shown, False
+        return "\r\x1b[K" if shown else ""
+
+
+def _no_progress(stage: str, done: int, total: int) -> None:
+    pass
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,33 +161,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     except DumbPypiError as e:
         parser.error(str(e))
 
+    # Progress only for a person at a terminal: cron gets warnings and the summary.
+    progress = Progress() if not args.quiet and sys.stderr.isatty() else None
+
     def warn(message: str) -> None:
         if not args.quiet:
-            print(f"warning: {message}", file=sys.stderr)
+            print(f"{progress.clear() if progress else ''}warning: {message}", file=sys.stderr)
 
     def notice(message: str) -> None:
         if args.verbose:
-            print(f"dumb-pypi: {message}", file=sys.stderr)
+            print(f"{progress.clear() if progress else ''}dumb-pypi: {message}", file=sys.stderr)
 
     start = time.monotonic()
     try:
-        summary = build(settings, warn=warn, notice=notice)
+        summary = build(settings, warn=warn, notice=notice, progress=progress or _no_progress)
     except DumbPypiError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"{progress.clear() if progress else ''}error: {e}", file=sys.stderr)
         return 1
     except OSError as e:
         where = f" {e.filename}" if e.filename else ""
-        print(f"error:{where}: {e.strerror or e}", file=sys.stderr)
+        print(f"{progress.clear() if progress else ''}error:{where}: {e.strerror or e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
+        print(f"{progress.clear() if progress else ''}error: interrupted", file=sys.stderr)
         return 130
     if not args.quiet:
         kind = "partial" if summary.partial else "full"
         skipped = f" ({summary.skipped} skipped)" if summary.skipped else ""
         read = f", {summary.read} read from {settings.package_dir}" if settings.package_dir is not None else ""
         print(
-            f"dumb-pypi: {summary.projects} projects, {summary.files} files{skipped}{read};"
+            f"{progress.clear() if progress else ''}dumb-pypi: {summary.projects} projects, {summary.files} files{skipped}{read};"
             f" {kind} build wrote {summary.written} and deleted {summary.deleted} files"
             f" in {settings.output_dir} in {time.monotonic() - start:.1f}s",
             file=sys.stderr,

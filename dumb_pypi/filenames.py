@@ -172,12 +172,15 @@ def _parse_wheel(filename: str, stem: str) -> ParsedFilename:
             "a wheel's name must be name-version-[build-]python-abi-platform.whl",
         )
     _checked(filename, parts[0], parts[1])
-    try:
-        parse_wheel_filename(f"{stem}.whl")
-    except ValueError:
-        # PyPI still serves wheels with versions or tags that packaging now
-        # refuses (mongosql-1.1.0_2-py2-none-any.whl); list them as spelled.
-        if len(parts) not in (5, 6) or not all(parts):
+    # PyPI still serves wheels with versions or tags that packaging now
+    # refuses (mongosql-1.1.0_2-py2-none-any.whl); we list them as spelled.
+    # So packaging's verdict matters only for a name that does not have five
+    # or six non-empty parts, and asking it about every wheel would cost
+    # more than the rest of the parse.
+    if len(parts) not in (5, 6) or not all(parts):
+        try:
+            parse_wheel_filename(f"{stem}.whl")
+        except ValueError:
             raise UnparseableFilename(
                 filename,
                 "a wheel's name must be name-version-[build-]python-abi-platform.whl",

@@ -1,6 +1,7 @@
 """Reads package lists (plain, JSON lines, `aws s3 ls` output, stdin) into Packages, naming PATH:LINE."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -64,18 +65,18 @@ class Problems:
 
 
 class Readable(Protocol):
-    def readline(self, size: int = -1, /) -> bytes: ...
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class HashingReader:
     """Reads a list while hashing its bytes, so a later run can tell whether it is given this very list."""
 
-    def __init__(self, stream: IO[bytes]) -> None:
+    def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self._sha = hashlib.sha256()
 
-    def readline(self, size: int = -1, /) -> bytes:
-        data = self._stream.readline(size)
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(size)
         self._sha.update(data)
         return data
 
@@ -83,23 +84,71 @@ class HashingReader:
         return self._sha.hexdigest()
 
 
-def _lines(stream: Readable, path: str) -> Iterator[tuple[int, str, bool]]:
-    """(line number, text, ended by a newline) for each line; bounded in length, strict UTF-8."""
-    number = 0
-    while True:
-        raw = stream.readline(MAX_LINE + 2)
-        if not raw:
-            return
-        number += 1
-        ended = raw.endswith(b"\n")
-        if len(raw.rstrip(b"\r\n")) > MAX_LINE:
-            raise InputError(path, number, f"line is longer than {MAX_LINE} bytes")
+_CHUNK = 1 << 20
+
+
+def _decode(data: bytes, path: str, first: int) -> tuple[list[str], InputError | None]:
+    """The lines of `data` (whole lines, each ended by a newline), decoded; `first` numbers the first.
+
+    With a line that is not UTF-8, the lines before it and the error naming it.
+    """
+    try:
+        return data.decode("utf-8").split("\n")[:-1], None
+    except UnicodeDecodeError:
+        pass
+    # Rare: decode line by line, only to name the line and byte that are wrong.
+    texts: list[str] = []
+    for number, raw in enumerate(data.split(b"\n"), first):
+        if len(raw.rstrip(b"\r")) > MAX_LINE:
+            return texts, InputError(path, number, f"line is longer than {MAX_LINE} bytes")
         try:
-            # Windows editors start a UTF-8 file with a byte-order mark.
-            text = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            texts.append(raw.decode("utf-8"))
         except UnicodeDecodeError as e:
-            raise InputError(path, number, f"not valid UTF-8 (byte {e.start + 1} of the line)") from None
-        yield number, text.rstrip("\r\n"), ended
+            return texts, InputError(path, number, f"not valid UTF-8 (byte {e.start + 1} of the line)")
+    raise AssertionError("a chunk that fails to decode has a line that fails to decode")
+
+
+def _lines(stream: Readable, path: str, start: bool = True) -> Iterator[tuple[int, str, bool]]:
+    """(line number, text, ended by a newline) for each line; bounded in length, strict UTF-8.
+
+    `start` says the stream starts at the start of the list (and not at a
+    later line). Reads and decodes large chunks: a list can have a million
+    lines, and a read and a decode per line would cost more than parsing them.
+    """
+    number = 0
+    rest = b""
+    while True:
+        chunk = stream.read(_CHUNK)
+        if start:
+            # Windows editors start a UTF-8 file with a byte-order mark.
+            while len(chunk) < 3 and chunk and b"\xef\xbb\xbf".startswith(chunk):
+                more = stream.read(_CHUNK)
+                if not more:
+                    break
+                chunk += more
+            chunk = chunk.removeprefix(b"\xef\xbb\xbf")
+            start = False
+        data = rest + chunk if rest else chunk
+        if not data:
+            return
+        # The last line may lack its newline; it is given one to decode.
+        end = data.rfind(b"\n") + 1 if chunk else len(data) + 1
+        texts, error = _decode(data[:end] if chunk else data + b"\n", path, number + 1)
+        rest = data[end:]
+        for text in texts:
+            number += 1
+            if text.endswith("\r"):
+                text = text.rstrip("\r")
+            # A character is at most 4 bytes: count bytes only for long lines.
+            if len(text) > MAX_LINE >> 2 and len(text.encode()) > MAX_LINE:
+                raise InputError(path, number, f"line is longer than {MAX_LINE} bytes")
+            yield number, text, bool(chunk)
+        if error is not None:
+            raise error
+        if not chunk:
+            return
+        if len(rest) > MAX_LINE + 1 and len(rest.rstrip(b"\r")) > MAX_LINE:
+            raise InputError(path, number + 1, f"line is longer than {MAX_LINE} bytes")
 
 
 def _why(error: Exception) -> str:
@@ -166,8 +215,9 @@ def parse_plain_entry(text: str) -> Package | None:
     return make_package(key.rsplit("/", 1)[-1], path=key)
 
 
-def read_plain(stream: Readable, path: str, problems: Problems) -> Iterator[Sourced]:
-    for number, text, ended in _lines(stream, path):
+def read_plain(stream: Readable, path: str, problems: Problems, start: bool = True) -> Iterator[Sourced]:
+    """The entries of a plain list; `start` False for a stream that starts at a later line of the list."""
+    for number, text, ended in _lines(stream, path, start):
         try:
             package = parse_plain_entry(text)
         except (ValueError, InvalidFilename) as e:
@@ -227,22 +277,40 @@ _FIELDS: dict[str, _Field] = {
 }
 
 
-def _typed(record: dict[str, Any], path: str, line: int) -> None:
+_KNOWN_KEYS = frozenset(_FIELDS)
+# json.loads makes only these exact types, so a set lookup checks a value;
+# isinstance would let a bool pass for a number.
+_EXACT_TYPES = {key: frozenset(field.types) for key, field in _FIELDS.items()}
+
+
+def _typed(record: dict[str, Any], path: str, line: int, escapes: bool = True) -> None:
+    """Check the type of every known value; `escapes` False promises the line has no \\u escape,
+    so no value can hold a lone surrogate."""
     if "filename" not in record:
         raise InputError(path, line, "the record has no 'filename'")
     for key, value in record.items():
-        field = _FIELDS.get(key)
-        if field is None or value is None and key != "filename":
+        types = _EXACT_TYPES.get(key)
+        if types is None or value is None and key != "filename":
             continue
-        # bool is an int to Python, never to us.
-        wrong = not isinstance(value, field.types) or (isinstance(value, bool) and bool not in field.types)
+        wrong = type(value) not in types
         if key == "requires_dist" and not wrong:
-            wrong = not all(isinstance(item, str) for item in value)
+            wrong = not all(type(item) is str for item in value)
         if wrong:
-            raise InputError(path, line, f"'{key}' must be {field.kind}, not {json.dumps(value)[:80]}")
+            raise InputError(path, line, f"'{key}' must be {_FIELDS[key].kind}, not {json.dumps(value)[:80]}")
+        if not escapes:
+            continue
         texts = value if key == "requires_dist" else [value]
-        if any(isinstance(text, str) and _SURROGATE.search(text) for text in texts):
+        if any(type(text) is str and _SURROGATE.search(text) for text in texts):
             raise InputError(path, line, f"'{key}' is not valid Unicode (it has a lone surrogate escape)")
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _is_specifier_set(text: str) -> bool:
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        return False
+    return True
 
 
 def parse_json_record(record: dict[str, Any]) -> Package:
@@ -257,11 +325,8 @@ def parse_json_record(record: dict[str, Any]) -> Package:
     hash_ = None if hash_ is None else hash_.lower()
     core_metadata = None if core_metadata is None else core_metadata.lower()
     requires_python = record.get("requires_python")
-    if requires_python is not None:
-        try:
-            SpecifierSet(requires_python)
-        except InvalidSpecifier:
-            raise ValueError(f"'requires_python' is not a PEP 440 specifier set: {requires_python!r}") from None
+    if requires_python is not None and not _is_specifier_set(requires_python):
+        raise ValueError(f"'requires_python' is not a PEP 440 specifier set: {requires_python!r}")
     timestamp = record.get("upload_timestamp")
     if timestamp is not None:
         _check_timestamp(timestamp)
@@ -308,8 +373,9 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
-def read_json_lines(stream: Readable, path: str, problems: Problems) -> Iterator[Sourced]:
-    for number, text, ended in _lines(stream, path):
+def read_json_lines(stream: Readable, path: str, problems: Problems, start: bool = True) -> Iterator[Sourced]:
+    """The entries of a JSON-lines list; `start` False for a stream that starts at a later line of the list."""
+    for number, text, ended in _lines(stream, path, start):
         if not text.strip():
             continue
         try:
@@ -326,10 +392,10 @@ def read_json_lines(stream: Readable, path: str, problems: Problems) -> Iterator
         if not isinstance(record, dict):
             hint = " (the list is JSON lines: one object a line, not one JSON document)" if text.lstrip().startswith("[") else ""
             raise InputError(path, number, f"expected a JSON object, not {_json_kind(record)}{hint}")
-        _typed(record, path, number)
-        unknown = sorted(set(record) - set(_FIELDS))
-        if unknown:
-            keys = ", ".join(map(_shown, unknown))
+        # Only a \u escape can put a lone surrogate in a value (UTF-8 input cannot).
+        _typed(record, path, number, "\\u" in text)
+        if not _KNOWN_KEYS.issuperset(record):
+            keys = ", ".join(map(_shown, sorted(set(record) - _KNOWN_KEYS)))
             problems.refuse(path, number, f"unknown key {keys} ignored", skipped=False)
         try:
             package = parse_json_record(record)
@@ -351,3 +417,89 @@ def collect(entries: Iterator[Sourced]) -> list[Sourced]:
                 f" (first at {first.path}:{first.line})",
             )
     return list(seen.values())
+
+
+# --- Reading a list in parts, in several processes --------------------------
+
+
+class Part(NamedTuple):
+    """What one process read of a part of a list; line numbers count from the part's first line."""
+
+    rows: list[tuple[int, tuple[Any, ...]]]  # (line, the Package as a plain tuple)
+    refusals: list[tuple[int, str, bool]]  # (line, message, whether the entry was skipped)
+    error: tuple[int, str] | None  # the line and message that stopped the reading
+    lines: int
+
+
+class _Recorder(Problems):
+    """Problems kept for the parent, which reports them in line order with the whole list's numbers."""
+
+    def __init__(self, strict: bool) -> None:
+        super().__init__(strict, lambda message: None)
+        self.refusals: list[tuple[int, str, bool]] = []
+
+    def refuse(self, path: str, line: int, message: str, *, skipped: bool = True) -> None:
+        if self.strict:
+            raise InputError(path, line, message)
+        self.refusals.append((line, message, skipped))
+
+
+class Slice:
+    """Bytes start to end of a stream positioned at start, counting the lines read."""
+
+    def __init__(self, stream: Readable, start: int, end: int) -> None:
+        self._stream = stream
+        self._left = end - start
+        self._newlines = 0
+        self._last = b"\n"
+
+    def read(self, size: int = -1, /) -> bytes:
+        data = self._stream.read(self._left if size < 0 else min(size, self._left))
+        self._left -= len(data)
+        self._newlines += data.count(b"\n")
+        self._last = data[-1:] or self._last
+        return data
+
+    @property
+    def lines(self) -> int:
+        """Lines read so far, a last one without a newline included."""
+        return self._newlines + (self._last != b"\n")
+
+
+def read_part(path: str, start: int, end: int, json_lines: bool, strict: bool) -> Part:
+    """Read bytes start to end of the list at `path` (whole lines; `end` may be its end)."""
+    problems = _Recorder(strict)
+    rows: list[tuple[int, tuple[Any, ...]]] = []
+    error: tuple[int, str] | None = None
+    with open(path, "rb") as stream:
+        stream.seek(start)
+        part = Slice(stream, start, end)
+        reader = read_json_lines if json_lines else read_plain
+        try:
+            for entry in reader(part, path, problems, start == 0):
+                rows.append((entry.line, tuple(entry.package)))
+        except InputError as e:
+            error = (e.line, e.message)
+    return Part(rows, problems.refusals, error, part.lines)
+
+
+def replay(part: Part, path: str, first: int, problems: Problems) -> Iterator[Sourced]:
+    """The entries of a part, with its refusals reported and its error raised where they come in the list.
+
+    `first` is the number of lines before the part.
+    """
+    refusals = iter(part.refusals)
+    refusal = next(refusals, None)
+    stop = None if part.error is None else part.error[0]
+    for line, fields in part.rows:
+        while refusal is not None and refusal[0] <= line:
+            problems.refuse(path, first + refusal[0], refusal[1], skipped=refusal[2])
+            refusal = next(refusals, None)
+        yield Sourced(Package._make(fields), path, first + line)
+    while refusal is not None:
+        problems.refuse(path, first + refusal[0], refusal[1], skipped=refusal[2])
+        refusal = next(refusals, None)
+    if stop is not None:
+        assert part.error is not None
+        raise InputError(path, first + stop, part.error[1])
+

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
 from packaging.version import InvalidVersion, Version
@@ -91,27 +91,42 @@ def make_package(
     summary: str | None = None,
 ) -> Package:
     """Build a Package; raises errors.InvalidFilename for a filename we cannot list."""
-    parsed = parse_filename(filename)
-    return Package(
-        filename=filename,
-        path=filename if path is None else path,
-        url=url,
-        hash=hash,
-        requires_python=requires_python,
-        core_metadata=core_metadata,
-        uploaded_by=uploaded_by,
-        upload_timestamp=upload_timestamp,
-        yanked=yanked or yanked_reason is not None,
-        yanked_reason=yanked_reason,
-        requires_dist=None if requires_dist is None else tuple(requires_dist),
-        size=size,
-        summary=summary,
-        name=canonicalize_name(parsed.name),
-        display_name=parsed.name,
-        version=parsed.version,
-        packagetype=parsed.packagetype,
-        python_version=parsed.python_version,
-    )
+    name, version, packagetype, python_version = parse_filename(filename)
+    # _make skips the keyword parsing of Package(...): this runs once per file.
+    return Package._make((
+        filename,
+        filename if path is None else path,
+        url,
+        hash,
+        shared(requires_python),
+        core_metadata,
+        shared(uploaded_by),
+        upload_timestamp,
+        yanked or yanked_reason is not None,
+        yanked_reason,
+        None if requires_dist is None else shared(tuple(requires_dist)),
+        size,
+        summary,
+        _canonical(name),
+        shared(name),
+        shared(version),
+        packagetype,
+        shared(python_version),
+    ))
+
+
+_T = TypeVar("_T")
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def shared(value: _T) -> _T:
+    """One object for equal values: a large list repeats names, versions and metadata many times."""
+    return value
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _canonical(name: str) -> NormalizedName:
+    return canonicalize_name(name)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -202,8 +217,9 @@ class Project(NamedTuple):
         return max(times) if times else None
 
 
-def make_project(files: Iterable[Package]) -> Project:
-    ordered = tuple(sorted(files, key=file_key))
+def make_project(files: Iterable[Package], presorted: bool = False) -> Project:
+    """A project of `files`; `presorted` says they already come in a project's order (as a Project's files do)."""
+    ordered = tuple(files) if presorted else tuple(sorted(files, key=file_key))
     if not ordered:
         raise ValueError("a project needs at least one file")
     releases: list[Release] = []

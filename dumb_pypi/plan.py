@@ -1,7 +1,8 @@
 """Decides which output paths to write and which to delete; pure, no I/O."""
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import NamedTuple
 
 from packaging.utils import NormalizedName
@@ -19,18 +20,17 @@ class Page(NamedTuple):
 def project_pages(project: Project, site: Site) -> list[Page]:
     """Every page that belongs to one project (and goes when it goes)."""
     name = project.name
+    # The pages share one renderer, which works out each file's record once.
+    renderer = render.ProjectPages(project, site)
     pages = [
-        Page(f"simple/{name}/index.html", lambda: render.simple_project_html(project, site)),
-        Page(f"simple/{name}/index.v1_json", lambda: render.simple_project_json(project, site)),
-        Page(f"pypi/{name}/json", lambda: render.pypi_project_json(project, site)),
+        Page(f"simple/{name}/index.html", renderer.simple_html),
+        Page(f"simple/{name}/index.v1_json", renderer.simple_json),
+        Page(f"pypi/{name}/json", renderer.pypi_json),
     ]
     if site.per_release_json:
         for release in project.releases:
-            pages.append(Page(
-                f"pypi/{name}/{release.version}/json",
-                lambda release=release: render.pypi_release_json(project, release, site),  # type: ignore[misc]
-            ))
-    pages.append(Page(f"project/{name}/index.html", lambda: render.project_html(project, site)))
+            pages.append(Page(f"pypi/{name}/{release.version}/json", functools.partial(renderer.release_json, release)))
+    pages.append(Page(f"project/{name}/index.html", renderer.project_html))
     return pages
 
 
@@ -70,7 +70,14 @@ def people_pages(listing: render.Listing) -> list[Page]:
 
 def packages_json(packages: Iterable[Package]) -> str:
     """OUTPUT/packages.json: every input record, the next run's --previous-package-list-json."""
-    return "".join(render._dumps(p.to_json()) for p in sorted(packages, key=lambda p: p.filename))
+    return "".join(packages_json_chunks(packages))
+
+
+def packages_json_chunks(packages: Iterable[Package], lines: int = 4096) -> Iterator[str]:
+    """packages.json a few thousand lines at a time, so that a million lines are never all in memory."""
+    ordered = sorted(packages, key=lambda p: p.filename)
+    for start in range(0, len(ordered), lines):
+        yield "".join(render._dumps(p.to_json()) for p in ordered[start:start + lines])
 
 
 def by_project(packages: Iterable[Package]) -> dict[NormalizedName, frozenset[Package]]:

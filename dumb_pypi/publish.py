@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import itertools
 import json
 import os
 import secrets
@@ -44,62 +45,152 @@ def check_relpath(relpath: str) -> str:
     return relpath
 
 
+def _umask() -> int | None:
+    """The process's umask, read without changing it (Linux); None where it cannot be read."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+class Staged:
+    """A file's new bytes in a temp file beside it, until commit() or discard()."""
+
+    def __init__(self, output: Output, tmp: str, path: str) -> None:
+        self._output = output
+        self._tmp: str | None = tmp
+        self._path = path
+
+    def commit(self) -> None:
+        """Rename the temp file over the file: the one place a page or file is put in place."""
+        assert self._tmp is not None, "committed or discarded already"
+        try:
+            os.replace(self._tmp, self._path)
+        except BaseException:
+            self.discard()
+            raise
+        self._tmp = None
+        self._output.written += 1
+
+    def discard(self) -> None:
+        if self._tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._tmp)
+            self._tmp = None
+
+
 class Output:
     """The output folder; every write and deletion goes through here."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         self._real_root = os.path.realpath(root)
-        self._inside: set[str] = set()  # folders checked to lead nowhere outside
-        self._dirs: set[str] = set()  # folders that exist
+        # Folders relative to the root (the root is ""): looked at and found to
+        # lead nowhere outside, found missing, and known to exist.
+        self._inside: set[str] = {""}
+        self._missing: set[str] = set()
+        self._dirs: set[str] = set()
+        self._temp_names = itertools.count()
+        # Paths are joined by hand: os.path.join costs more than the rest of a write's Python.
+        self._prefix = os.fspath(root)
+        self._pid = os.getpid()
+        # Files are readable by everyone, whatever the umask: chmod only when it would not be.
+        umask = _umask()
+        self._chmod = umask is None or umask & 0o644 != 0
         self.written = 0
         self.deleted = 0
 
-    def _checked_parent(self, relpath: str) -> str:
-        check_relpath(relpath)
-        parent = os.path.dirname(os.path.join(self.root, relpath))
-        if parent not in self._inside:
-            # A symlink planted in the output folder must not carry a write
-            # outside it, nor make folders there: check before makedirs.
-            real = os.path.realpath(parent)
-            if real != self._real_root and not real.startswith(self._real_root + os.sep):
-                raise OutputError(f"refusing to write {relpath!r}: {parent} leads outside the output folder")
-            self._inside.add(parent)
-        return parent
+    def _check_inside(self, relpath: str, folder: str) -> None:
+        real = os.path.realpath(self._prefix + "/" + folder)
+        if real != self._real_root and not real.startswith(self._real_root + os.sep):
+            raise OutputError(f"refusing to write {relpath!r}: {self._prefix}/{folder} leads outside the output folder")
 
-    def _parent(self, relpath: str) -> str:
-        parent = self._checked_parent(relpath)
-        if parent not in self._dirs:
-            os.makedirs(parent, exist_ok=True)
-            self._dirs.add(parent)
-        return parent
+    def _check_folder(self, relpath: str, folder: str) -> None:
+        """Refuse a folder of the output that leads outside it (a symlink planted there).
+
+        Each folder is looked at once, and only if its parent exists: a new
+        tree costs a few lstat calls, not one per folder.
+        """
+        if folder in self._inside:
+            return
+        parent = folder.rpartition("/")[0]
+        self._check_folder(relpath, parent)
+        if parent in self._missing:
+            self._missing.add(folder)
+        else:
+            try:
+                mode = os.lstat(self._prefix + "/" + folder).st_mode
+            except FileNotFoundError:
+                self._missing.add(folder)
+            else:
+                if not stat.S_ISDIR(mode):
+                    self._check_inside(relpath, folder)
+        self._inside.add(folder)
 
     def check(self, relpaths: Iterable[str]) -> None:
         """Refuse a run that would write or delete outside the output folder before it writes anything."""
         for relpath in relpaths:
-            self._checked_parent(relpath)
+            self._check_folder(relpath, check_relpath(relpath).rpartition("/")[0])
+
+    def _parent(self, relpath: str) -> str:
+        """The folder of OUTPUT/relpath, made if need be."""
+        check_relpath(relpath)
+        parent = relpath.rpartition("/")[0]
+        if parent not in self._dirs:
+            if "" not in self._dirs:
+                os.makedirs(self.root, exist_ok=True)
+                self._dirs.add("")
+            # One mkdir per new folder, top down; a folder that is there
+            # already is looked at, since a symlink planted in the output
+            # folder must not carry a write outside it, nor make folders there.
+            done = ""
+            for segment in parent.split("/") if parent else ():
+                done = f"{done}/{segment}" if done else segment
+                if done in self._dirs:
+                    continue
+                try:
+                    os.mkdir(self._prefix + "/" + done)
+                except FileExistsError:
+                    if not stat.S_ISDIR(os.lstat(self._prefix + "/" + done).st_mode):
+                        self._check_inside(relpath, done)
+                self._dirs.add(done)
+                self._missing.discard(done)
+        return f"{self._prefix}/{parent}" if parent else self._prefix
 
     def write(self, relpath: str, text: str | bytes) -> None:
         """Replace OUTPUT/relpath atomically: readers see the old file or the new one, never half."""
-        data = text.encode() if isinstance(text, str) else text
-        parent = self._parent(relpath)
-        fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
-        with self._installing(tmp, relpath):
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                os.fchmod(f.fileno(), 0o644)
+        self.stage(relpath, (text.encode() if isinstance(text, str) else text,)).commit()
 
-    @contextlib.contextmanager
-    def _installing(self, tmp: str, relpath: str) -> Iterator[None]:
-        """Finish the temp file in the block, then rename it over OUTPUT/relpath; removed on any failure."""
+    def stage(self, relpath: str, chunks: Iterable[bytes]) -> Staged:
+        """Write OUTPUT/relpath's new bytes to a temp file beside it; Staged.commit() puts it in place."""
+        parent = self._parent(relpath)
+        # A name of our own, created exclusively, costs less than mkstemp's
+        # random tries; mkstemp remains for the name that is somehow taken.
+        tmp = f"{parent}/{TEMP_PREFIX}{self._pid}-{next(self._temp_names)}"
         try:
-            yield
-            os.replace(tmp, os.path.join(self.root, relpath))
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+        except FileExistsError:
+            fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
+            self._chmod = True
+        try:
+            try:
+                for chunk in chunks:
+                    view = memoryview(chunk)
+                    while view:
+                        view = view[os.write(fd, view):]
+                if self._chmod:
+                    os.fchmod(fd, 0o644)
+            finally:
+                os.close(fd)
         except BaseException:
             with contextlib.suppress(OSError):
                 os.unlink(tmp)
             raise
-        self.written += 1
+        return Staged(self, tmp, self._prefix + "/" + relpath)
 
     def is_published(self, relpath: str, source: Path) -> bool:
         """Whether OUTPUT/relpath already is the file at `source`: its hard link, or a copy of the same size and mtime."""
@@ -122,13 +213,11 @@ class Output:
         recognises it on a later run.
         """
         parent = self._parent(relpath)
-        tmp = _link_or_copy(source, parent)
-        with self._installing(tmp, relpath):
-            pass
+        Staged(self, _link_or_copy(source, parent), self._prefix + "/" + relpath).commit()
 
     def delete(self, relpath: str) -> None:
         """Delete a file we generated, then the folders it leaves empty (never the root)."""
-        path = os.path.join(self._parent(relpath), os.path.basename(relpath))
+        path = self._parent(relpath) + "/" + relpath.rpartition("/")[2]
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
             self.deleted += 1
@@ -138,8 +227,7 @@ class Output:
                 os.rmdir(os.path.join(self.root, parent))
             except OSError:
                 break
-            self._dirs.discard(os.path.join(self.root, parent))
-            self._inside.discard(os.path.join(self.root, parent))
+            self._dirs.discard(parent)
             parent = os.path.dirname(parent)
 
     def _read_json(self, name: str) -> Any:

@@ -7,14 +7,16 @@ import functools
 import hashlib
 import importlib.resources
 import json
+import json.encoder
 import posixpath
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
 
 import jinja2
 from packaging.version import InvalidVersion, Version
+from markupsafe import Markup, escape
 
 from dumb_pypi.model import Package, Project, Release
 
@@ -56,7 +58,7 @@ def _env() -> jinja2.Environment:
 
 
 def _is_absolute(url: str) -> bool:
-    return url.startswith("/") or bool(urllib.parse.urlsplit(url).scheme)
+    return url.startswith(("/", "https://", "http://")) or bool(urllib.parse.urlsplit(url).scheme)
 
 
 def relocate(url: str, project: str, page: str) -> str:
@@ -91,10 +93,43 @@ def file_url(package: Package, packages_url: str | None, page: str | None = None
     return url if page is None else relocate(url, package.name, page)
 
 
+def _relocated_all(urls: Sequence[str], project: str, page: str) -> list[str]:
+    """relocate(url, project, page) for each of a project's URLs, worked out once per folder.
+
+    Relocating "FOLDER/_" and putting the filename in place of "_" gives
+    what relocating "FOLDER/filename" would, for any plain filename: a
+    project's files sit in a folder or two, and relocate costs more than the
+    rest of a file's record.
+    """
+    folders: dict[str, str] = {}
+    out = []
+    for url in urls:
+        cut = url.rfind("/") + 1
+        name = url[cut:]
+        if name in ("", ".", "..") or ":" in name or "?" in url or "#" in url:
+            out.append(relocate(url, project, page))
+            continue
+        folder = url[:cut]
+        prefix = folders.get(folder)
+        if prefix is None:
+            prefix = folders[folder] = _relocated_folder(folder, project, page)
+        out.append(prefix + name)
+    return out
+
+
+@functools.lru_cache(maxsize=1 << 12)
+def _relocated_folder(folder: str, project: str, page: str) -> str:
+    return relocate(folder + "_", project, page)[:-1]
+
+
+def _utc(timestamp: int | float) -> str:
+    """YYYY-MM-DDTHH:MM:SS, with .ffffff when not a whole second; isoformat is much cheaper than strftime."""
+    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()[:-6]
+
+
 def upload_time(timestamp: int | float) -> str:
     """ISO 8601 in UTC with a Z, as PEP 700 writes it."""
-    moment = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ")
+    return _utc(timestamp) + "Z"
 
 
 def api_version(files: Sequence[Package]) -> str:
@@ -102,8 +137,29 @@ def api_version(files: Sequence[Package]) -> str:
     return "1.1" if all(f.size is not None for f in files) else "1.0"
 
 
+def _make_encode() -> Callable[[Any], str]:
+    """json.dumps(value, ensure_ascii=False, separators=(",", ":")), without its setup per call.
+
+    JSONEncoder.encode builds a new C encoder on every call, which costs as
+    much as encoding a file's record; a build encodes millions of them, so
+    one C encoder is made once and reused (the json module's own, with the
+    arguments JSONEncoder gives it). Where json has no C encoder, encode.
+    """
+    c_make_encoder = getattr(json.encoder, "c_make_encoder", None)
+    if c_make_encoder is None:
+        return json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+    # markers=None: no check for cycles, which records made of JSON never have.
+    encoder = c_make_encoder(None, None, json.encoder.encode_basestring, None, ":", ",", False, False, True)
+    return lambda value: "".join(encoder(value, 0))
+
+
+_encode = _make_encode()
+# A string in JSON, as the encoder above writes it.
+_string: Callable[[str], str] = json.encoder.encode_basestring
+
+
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")) + "\n"
+    return _encode(value) + "\n"
 
 
 # simple/index.html
@@ -119,80 +175,11 @@ def simple_root_json(projects: Sequence[Project]) -> str:
     })
 
 
-class _Link(NamedTuple):
-    package: Package
-    href: str
-
-
-# simple/<name>/index.html
-def simple_project_html(project: Project, site: Site) -> str:
-    links = []
-    for f in project.files:
-        href = file_url(f, site.packages_url)
-        if f.hash is not None:
-            href += "#" + f.hash
-        links.append(_Link(f, href))
-    return _env().get_template("simple_project.html").render(
-        project=project, links=links, api_version=api_version(project.files),
-    )
-
-
-def _simple_file(f: Package, site: Site) -> dict[str, Any]:
-    hash_parts = f.hash_parts
-    entry: dict[str, Any] = {
-        "filename": f.filename,
-        "url": file_url(f, site.packages_url),
-        "hashes": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
-    }
-    if f.requires_python is not None:
-        entry["requires-python"] = f.requires_python
-    if f.core_metadata is not None:
-        entry["core-metadata"] = _core_metadata_json(f.core_metadata)
-    # PEP 691 allows a reason only when it is non-empty: clients read "" as not yanked.
-    entry["yanked"] = (f.yanked_reason or True) if f.yanked else False
-    if f.size is not None:
-        entry["size"] = f.size
-    if f.upload_timestamp is not None:
-        entry["upload-time"] = upload_time(f.upload_timestamp)
-    return entry
-
-
 def _core_metadata_json(value: str) -> bool | dict[str, str]:
     if value == "true":
         return True
     algo, _, digest = value.partition("=")
     return {algo: digest}
-
-
-# simple/<name>/index.v1_json
-def simple_project_json(project: Project, site: Site) -> str:
-    return _dumps({
-        "meta": {"api-version": api_version(project.files)},
-        "name": project.name,
-        "versions": [r.version for r in project.releases],
-        "files": [_simple_file(f, site) for f in project.files],
-    })
-
-
-def _pypi_file(f: Package, site: Site, page: str) -> dict[str, Any]:
-    hash_parts = f.hash_parts
-    entry: dict[str, Any] = {
-        "filename": f.filename,
-        "url": file_url(f, site.packages_url, page),
-        "digests": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
-        "requires_python": f.requires_python,
-        "packagetype": f.packagetype,
-        "python_version": f.python_version,
-    }
-    if f.size is not None:
-        entry["size"] = f.size
-    if f.upload_timestamp is not None:
-        moment = datetime.datetime.fromtimestamp(f.upload_timestamp, datetime.timezone.utc)
-        entry["upload_time"] = moment.strftime("%Y-%m-%dT%H:%M:%S")
-        entry["upload_time_iso_8601"] = moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    entry["yanked"] = f.yanked
-    entry["yanked_reason"] = f.yanked_reason
-    return entry
 
 
 def _pypi_info(project: Project, release: Release) -> dict[str, Any]:
@@ -211,23 +198,189 @@ def _list_or_none(value: tuple[str, ...] | None) -> list[str] | None:
     return None if value is None else list(value)
 
 
+def _h(text: str) -> str:
+    """`text` escaped as the templates escape it (markupsafe), without making a Markup of every value."""
+    if "&" in text or "<" in text or ">" in text or '"' in text or "'" in text:
+        return str(escape(text))
+    return text
+
+
+# Requires-Python values repeat across files (and most have a '>' to escape).
+_h_repeated = functools.lru_cache(maxsize=1 << 12)(_h)
+
+
+def _anchor(f: Package, href: str) -> str:
+    """One file's line on its simple page, escaped as the template would escape it.
+
+    Built here rather than in the template: a large index has a million of
+    these lines, and the template's attribute lookups cost several times
+    more.
+    """
+    attributes = ""
+    if f.requires_python is not None:
+        attributes += f' data-requires-python="{_h_repeated(f.requires_python)}"'
+    if f.yanked:
+        attributes += f' data-yanked="{_h(f.yanked_reason or "")}"'
+    if f.core_metadata is not None:
+        value = _h(f.core_metadata)
+        attributes += f' data-core-metadata="{value}" data-dist-info-metadata="{value}"'
+    return f'    <a href="{_h(href)}"{attributes}>{_h(f.filename)}</a><br>'
+
+
+class ProjectPages:
+    """The pages of one project.
+
+    What they say about a file (its URL, upload time, PyPI record) is worked
+    out once and shared: each file appears on three or four pages, and a
+    large index has a million files.
+    """
+
+    def __init__(self, project: Project, site: Site) -> None:
+        self.project = project
+        self.site = site
+
+    @functools.cached_property
+    def _urls(self) -> list[str]:
+        """Each file's URL as the input gives it: relative to its simple page."""
+        return [file_url(f, self.site.packages_url) for f in self.project.files]
+
+    @functools.cached_property
+    def _times(self) -> list[str | None]:
+        return [None if f.upload_timestamp is None else _utc(f.upload_timestamp) for f in self.project.files]
+
+    @functools.cached_property
+    def _position(self) -> dict[int, int]:
+        return {id(f): i for i, f in enumerate(self.project.files)}
+
+    # simple/<name>/index.html
+    def simple_html(self) -> str:
+        links = "\n".join(
+            _anchor(f, url if f.hash is None else url + "#" + f.hash)
+            for f, url in zip(self.project.files, self._urls)
+        )
+        return _env().get_template("simple_project.html").render(
+            project=self.project, links=Markup(links), api_version=api_version(self.project.files),
+        )
+
+    # simple/<name>/index.v1_json
+    def simple_json(self) -> str:
+        files = []
+        for f, url, moment in zip(self.project.files, self._urls, self._times):
+            hash_parts = f.hash_parts
+            entry: dict[str, Any] = {
+                "filename": f.filename,
+                "url": url,
+                "hashes": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
+            }
+            if f.requires_python is not None:
+                entry["requires-python"] = f.requires_python
+            if f.core_metadata is not None:
+                entry["core-metadata"] = _core_metadata_json(f.core_metadata)
+            # PEP 691 allows a reason only when it is non-empty: clients read "" as not yanked.
+            entry["yanked"] = (f.yanked_reason or True) if f.yanked else False
+            if f.size is not None:
+                entry["size"] = f.size
+            if moment is not None:
+                entry["upload-time"] = moment + "Z"
+            files.append(entry)
+        return _dumps({
+            "meta": {"api-version": api_version(self.project.files)},
+            "name": self.project.name,
+            "versions": [r.version for r in self.project.releases],
+            "files": files,
+        })
+
+    @functools.cached_property
+    def _pypi_parts(self) -> list[tuple[str, str]]:
+        """Each file's PyPI record in JSON, in two parts that its URL goes between.
+
+        A record appears on two or three pages, with a URL that depends on the
+        page's folder: the rest is encoded once.
+        """
+        parts = []
+        for f, moment in zip(self.project.files, self._times):
+            hash_parts = f.hash_parts
+            rest: dict[str, Any] = {
+                "digests": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
+                "requires_python": f.requires_python,
+                "packagetype": f.packagetype,
+                "python_version": f.python_version,
+            }
+            if f.size is not None:
+                rest["size"] = f.size
+            if moment is not None:
+                rest["upload_time"] = moment[:19]
+                rest["upload_time_iso_8601"] = (moment if len(moment) > 19 else moment + ".000000") + "Z"
+            rest["yanked"] = f.yanked
+            rest["yanked_reason"] = f.yanked_reason
+            # The bytes of {"filename": ..., "url": ..., **rest}, as json.dumps writes them.
+            parts.append(('{"filename":' + _string(f.filename) + ',"url":', "," + _encode(rest)[1:]))
+        return parts
+
+    @functools.cached_property
+    def _pypi_records(self) -> list[str]:
+        """Each file's PyPI record in JSON, as seen from pypi/<name>/."""
+        urls = _relocated_all(self._urls, self.project.name, f"pypi/{self.project.name}/")
+        return [before + _string(url) + after for (before, after), url in zip(self._pypi_parts, urls)]
+
+    def _indexes(self, release: Release) -> range | list[int]:
+        """Where the files of `release` are among the project's."""
+        start = self._position[id(release.files[0])]
+        if self.project.files[start:start + len(release.files)] == release.files:
+            return range(start, start + len(release.files))
+        position = self._position
+        return [position[id(f)] for f in release.files]
+
+    # pypi/<name>/json
+    def pypi_json(self) -> str:
+        latest = self.project.latest
+        records = self._pypi_records
+        # Pieced together as json.dumps would write the whole object.
+        releases = {r.version: "[" + ",".join(records[i] for i in self._indexes(r)) + "]" for r in self.project.releases}
+        return (
+            '{"info":' + _encode(_pypi_info(self.project, latest))
+            + ',"releases":{' + ",".join(_string(version) + ":" + files for version, files in releases.items())
+            + '},"urls":[' + ",".join(records[i] for i in self._indexes(latest)) + "]}\n"
+        )
+
+    # pypi/<name>/<version>/json
+    def release_json(self, release: Release) -> str:
+        # One folder deeper than pypi/<name>/json: only relative URLs change.
+        indexes = self._indexes(release)
+        records, parts, urls = self._pypi_records, self._pypi_parts, self._urls
+        relocated = _relocated_all([urls[i] for i in indexes], self.project.name,
+                                   f"pypi/{self.project.name}/{release.version}/")
+        files = []
+        for i, url in zip(indexes, relocated):
+            before, after = parts[i]
+            record = before + _string(url) + after
+            files.append(records[i] if record == records[i] else record)
+        return '{"info":' + _encode(_pypi_info(self.project, release)) + ',"urls":[' + ",".join(files) + "]}\n"
+
+
+    # project/<name>/index.html
+    def project_html(self) -> str:
+        return project_html(self.project, self.site)
+
+
+# simple/<name>/index.html
+def simple_project_html(project: Project, site: Site) -> str:
+    return ProjectPages(project, site).simple_html()
+
+
+# simple/<name>/index.v1_json
+def simple_project_json(project: Project, site: Site) -> str:
+    return ProjectPages(project, site).simple_json()
+
+
 # pypi/<name>/json
 def pypi_project_json(project: Project, site: Site) -> str:
-    latest = project.latest
-    page = f"pypi/{project.name}/"
-    return _dumps({
-        "info": _pypi_info(project, latest),
-        "releases": {r.version: [_pypi_file(f, site, page) for f in r.files] for r in project.releases},
-        "urls": [_pypi_file(f, site, page) for f in latest.files],
-    })
+    return ProjectPages(project, site).pypi_json()
 
 
 # pypi/<name>/<version>/json
 def pypi_release_json(project: Project, release: Release, site: Site) -> str:
-    return _dumps({
-        "info": _pypi_info(project, release),
-        "urls": [_pypi_file(f, site, f"pypi/{project.name}/{release.version}/") for f in release.files],
-    })
+    return ProjectPages(project, site).release_json(release)
 
 
 # --- Pages for people -------------------------------------------------------

@@ -463,3 +463,22 @@ def test_untrusted_values_cannot_escape_their_html_context() -> None:
     assert (entry["yanked"], entry["requires-python"]) == (EVIL, EVIL)
     pypi_file = json.loads(render.pypi_project_json(proj, s))["urls"][0]
     assert (pypi_file["yanked_reason"], pypi_file["filename"]) == (EVIL, p.filename)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON_VALUES)
+def test_the_reused_encoder_writes_what_json_dumps_writes(value: Any) -> None:
+    expected = json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    assert render._encode(value) == expected
+
+
+def test_without_a_c_encoder_the_encoder_still_writes_what_json_dumps_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(json.encoder, "c_make_encoder", None)
+    value = {"a": [1, 2.5, None, True, "é\u2028\"\\"], "b": {}}
+    assert render._make_encode()(value) == json.dumps(value, ensure_ascii=False, separators=(",", ":"))
