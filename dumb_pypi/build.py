@@ -23,7 +23,7 @@ from dumb_pypi.inputs import (
 from dumb_pypi.localdist import LocalFile
 from dumb_pypi.model import Package, Project, group_projects
 from dumb_pypi.publish import Manifest, Output, Staged, locked
-from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, started
+from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, started, write_project
 from dumb_pypi.render import Site
 
 
@@ -352,11 +352,11 @@ def _build(
         project_writes: list[Project] = []
         page_writes: list[str] = []
         for project in projects.values():
-            pages = plan.project_pages(project, site)
-            paths.update(page.path for page in pages)
+            project_paths = plan.project_paths(project, site)
+            paths.update(project_paths)
             if changed is None or project.name in changed:
                 project_writes.append(project)
-                page_writes.extend(page.path for page in pages)
+                page_writes.extend(project_paths)
         index = plan.index_pages(projects, site)
         paths.update(page.path for page in index)
         index_writes = index if changed is None or changed else []
@@ -454,9 +454,7 @@ class _Writing:
         self.done = 0
         if pool is None:
             for project in projects:
-                for page in plan.project_pages(project, site):
-                    output.write(page.path, page.render())
-                    self.done += 1
+                self.done += write_project(output, project, site)
                 progress(self.done)
             return
         files = sum(len(p.files) for p in projects)

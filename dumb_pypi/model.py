@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, NamedTuple, TypeVar
 
 from packaging.utils import NormalizedName, canonicalize_name
@@ -169,15 +169,9 @@ def file_key(package: Package) -> tuple[tuple[Any, ...], int, str]:
 class Release(NamedTuple):
     version: str
     files: tuple[Package, ...]
-
-    @property
-    def yanked(self) -> bool:
-        return all(f.yanked for f in self.files)
-
-    @property
-    def prerelease(self) -> bool:
-        parsed = _parse_version(self.version)
-        return parsed is None or parsed.is_prerelease
+    # Worked out once: every page of a project asks.
+    yanked: bool
+    prerelease: bool
 
     def first(self, field: str) -> Any:
         """The first value of `field` that any file of this release knows."""
@@ -193,23 +187,18 @@ class Release(NamedTuple):
         return min(times) if times else None
 
 
+def make_release(version: str, files: tuple[Package, ...]) -> Release:
+    parsed = _parse_version(version)
+    return Release(version, files, all(f.yanked for f in files), parsed is None or parsed.is_prerelease)
+
+
 class Project(NamedTuple):
     name: NormalizedName
     display_name: str
     files: tuple[Package, ...]  # oldest version first
     releases: tuple[Release, ...]  # oldest first
-
-    @property
-    def latest(self) -> Release:
-        """What PyPI shows as the project's version: the newest final, unyanked release if any."""
-        for want in ((False, False), (False, None), (None, None)):
-            for release in reversed(self.releases):
-                if want[0] is not None and release.yanked != want[0]:
-                    continue
-                if want[1] is not None and release.prerelease != want[1]:
-                    continue
-                return release
-        raise AssertionError("a project has at least one file")
+    # What PyPI shows as the project's version: the newest final, unyanked release if any.
+    latest: Release
 
     @property
     def last_upload(self) -> int | float | None:
@@ -217,24 +206,48 @@ class Project(NamedTuple):
         return max(times) if times else None
 
 
-def make_project(files: Iterable[Package], presorted: bool = False) -> Project:
-    """A project of `files`; `presorted` says they already come in a project's order (as a Project's files do)."""
-    ordered = tuple(files) if presorted else tuple(sorted(files, key=file_key))
+def _latest(releases: Sequence[Release]) -> Release:
+    for want in ((False, False), (False, None), (None, None)):
+        for release in reversed(releases):
+            if want[0] is not None and release.yanked != want[0]:
+                continue
+            if want[1] is not None and release.prerelease != want[1]:
+                continue
+            return release
+    raise AssertionError("a project has at least one file")
+
+
+def make_project(
+    files: Iterable[Package], presorted: bool = False, ranks: dict[str, int] | None = None,
+) -> Project:
+    """A project of `files`; `presorted` says they already come in a project's order (as a Project's files do).
+
+    `ranks`, if given, has every file's version with its place in version_key's order.
+    """
+    if presorted:
+        ordered = tuple(files)
+    elif ranks is None:
+        ordered = tuple(sorted(files, key=file_key))
+    else:
+        ordered = tuple(sorted(
+            files, key=lambda f: (ranks[f.version], _KIND_ORDER.get(f.packagetype, 2), f.filename),
+        ))
     if not ordered:
         raise ValueError("a project needs at least one file")
     releases: list[Release] = []
     current: list[Package] = []
     for f in ordered:
         if current and current[0].release != f.release:
-            releases.append(Release(current[0].release, tuple(current)))
+            releases.append(make_release(current[0].release, tuple(current)))
             current = []
         current.append(f)
-    releases.append(Release(current[0].release, tuple(current)))
+    releases.append(make_release(current[0].release, tuple(current)))
     return Project(
         name=ordered[0].name,
         display_name=_display_name(releases[-1].files, ordered),
         files=ordered,
         releases=tuple(releases),
+        latest=_latest(releases),
     )
 
 
@@ -255,6 +268,19 @@ def _display_name(newest: Iterable[Package], files: Iterable[Package]) -> str:
 def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]:
     """Every project, keyed and ordered by normalised name."""
     by_name: dict[NormalizedName, list[Package]] = {}
+    versions = set()
     for p in packages:
         by_name.setdefault(p.name, []).append(p)
-    return {name: make_project(by_name[name]) for name in sorted(by_name)}
+        versions.add(p.version)
+    # Each version is compared once here, not once per comparison of two
+    # files: comparing Version objects costs a Python call each time.
+    ranks: dict[str, int] = {}
+    previous: tuple[Any, ...] | None = None
+    for version in sorted(versions, key=version_key):
+        key = version_key(version)
+        # Spellings of one version ('1.0', '1.00') share a rank, as they share a key.
+        if key != previous:
+            rank = len(ranks)
+        ranks[version] = rank
+        previous = key
+    return {name: make_project(by_name[name], ranks=ranks) for name in sorted(by_name)}

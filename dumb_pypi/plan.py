@@ -17,21 +17,25 @@ class Page(NamedTuple):
     render: Callable[[], str]
 
 
-def project_pages(project: Project, site: Site) -> list[Page]:
-    """Every page that belongs to one project (and goes when it goes)."""
+def project_paths(project: Project, site: Site) -> list[str]:
+    """The paths of every page that belongs to one project (and goes when it goes)."""
     name = project.name
+    paths = [f"simple/{name}/index.html", f"simple/{name}/index.v1_json", f"pypi/{name}/json"]
+    if site.per_release_json:
+        paths.extend(f"pypi/{name}/{release.version}/json" for release in project.releases)
+    paths.append(f"project/{name}/index.html")
+    return paths
+
+
+def project_pages(project: Project, site: Site) -> list[Page]:
+    """The pages of project_paths, in that order."""
     # The pages share one renderer, which works out each file's record once.
     renderer = render.ProjectPages(project, site)
-    pages = [
-        Page(f"simple/{name}/index.html", renderer.simple_html),
-        Page(f"simple/{name}/index.v1_json", renderer.simple_json),
-        Page(f"pypi/{name}/json", renderer.pypi_json),
-    ]
+    renders: list[Callable[[], str]] = [renderer.simple_html, renderer.simple_json, renderer.pypi_json]
     if site.per_release_json:
-        for release in project.releases:
-            pages.append(Page(f"pypi/{name}/{release.version}/json", functools.partial(renderer.release_json, release)))
-    pages.append(Page(f"project/{name}/index.html", renderer.project_html))
-    return pages
+        renders.extend(functools.partial(renderer.release_json, release) for release in project.releases)
+    renders.append(renderer.project_html)
+    return [Page(path, render) for path, render in zip(project_paths(project, site), renders, strict=True)]
 
 
 def index_pages(projects: Mapping[NormalizedName, Project], site: Site) -> list[Page]:

@@ -36,6 +36,16 @@ class Manifest(NamedTuple):
     lists: dict[str, str] = {}
 
 
+_CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+
+
+def _folder(relpath: str) -> str | None:
+    """The folder of the output's second level that holds `relpath` (simple/NAME, pypi/NAME...), if any."""
+    first, _, rest = relpath.partition("/")
+    second, _, inner = rest.partition("/")
+    return f"{first}/{second}" if inner else None
+
+
 def check_relpath(relpath: str) -> str:
     """Refuse any output path that could leave the output folder or hide a file."""
     segments = relpath.split("/")
@@ -170,12 +180,20 @@ class Output:
         parent = self._parent(relpath)
         # A name of our own, created exclusively, costs less than mkstemp's
         # random tries; mkstemp remains for the name that is somehow taken.
-        tmp = f"{parent}/{TEMP_PREFIX}{self._pid}-{next(self._temp_names)}"
+        tmp = self._temp_name(parent)
         try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
+            fd = os.open(tmp, _CREATE, 0o644)
         except FileExistsError:
             fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
             self._chmod = True
+        self._fill(fd, tmp, chunks)
+        return Staged(self, tmp, self._prefix + "/" + relpath)
+
+    def _temp_name(self, parent: str) -> str:
+        return f"{parent}/{TEMP_PREFIX}{self._pid}-{next(self._temp_names)}"
+
+    def _fill(self, fd: int, path: str, chunks: Iterable[bytes]) -> None:
+        """Write `chunks` to the new file `fd` at `path`, and close it; the file is removed if that fails."""
         try:
             try:
                 for chunk in chunks:
@@ -188,9 +206,57 @@ class Output:
                 os.close(fd)
         except BaseException:
             with contextlib.suppress(OSError):
-                os.unlink(tmp)
+                os.unlink(path)
             raise
-        return Staged(self, tmp, self._prefix + "/" + relpath)
+
+    def write_pages(self, pages: Iterable[tuple[str, str]]) -> None:
+        """Write pages, a folder of the output at a time (see write_folder); a page at the top is written alone."""
+        for folder, group in itertools.groupby(pages, key=lambda page: _folder(page[0])):
+            if folder is None:
+                for relpath, text in group:
+                    self.write(relpath, text)
+            else:
+                self.write_folder(folder, [(relpath, text.encode()) for relpath, text in group])
+
+    def write_folder(self, folder: str, files: list[tuple[str, bytes]]) -> None:
+        """Write files that all lie in `folder` (paths relative to the output), replacing each atomically.
+
+        A folder that does not exist yet is filled under a temp name and
+        renamed into place whole: readers see all of it or nothing, and its
+        files cost no rename each (a new index writes a folder per project
+        and a file per release in it).
+        """
+        parent = self._parent(folder)
+        target = f"{self._prefix}/{folder}"
+        new = folder not in self._dirs and not os.path.lexists(target)
+        if not new:
+            for relpath, data in files:
+                self.write(relpath, data)
+            return
+        tmp = self._temp_name(parent)
+        made = {""}
+        try:
+            os.mkdir(tmp)
+            for relpath, data in files:
+                inner = check_relpath(relpath)[len(folder) + 1:]
+                if not relpath.startswith(folder + "/"):
+                    raise OutputError(f"refusing to write {relpath!r} with the folder {folder!r}")
+                sub = inner.rpartition("/")[0]
+                if sub not in made:
+                    done = ""
+                    for segment in sub.split("/"):
+                        done = f"{done}/{segment}" if done else segment
+                        if done not in made:
+                            os.mkdir(f"{tmp}/{done}")
+                            made.add(done)
+                path = f"{tmp}/{inner}"
+                self._fill(os.open(path, _CREATE, 0o644), path, (data,))
+            os.rename(tmp, target)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        self._dirs.update(f"{folder}/{sub}" if sub else folder for sub in made)
+        self.written += len(files)
 
     def is_published(self, relpath: str, source: Path) -> bool:
         """Whether OUTPUT/relpath already is the file at `source`: its hard link, or a copy of the same size and mtime."""
@@ -276,12 +342,21 @@ class Output:
             os.unlink(self.root / JOURNAL_NAME)
 
     def remove_temp_files(self) -> None:
-        """Temp files a killed run left behind (only ours: they carry our prefix)."""
+        """Temp files and folders a killed run left behind (only ours: they carry our prefix)."""
         for folder, dirs, files in os.walk(self.root):
             for name in files:
                 if name.startswith(TEMP_PREFIX):
                     with contextlib.suppress(FileNotFoundError):
                         os.unlink(os.path.join(folder, name))
+            for name in [name for name in dirs if name.startswith(TEMP_PREFIX)]:
+                # (os.walk lists symlinks to folders among dirs: rmtree refuses those, unlink does not follow them.)
+                path = os.path.join(folder, name)
+                if os.path.islink(path):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+                else:
+                    shutil.rmtree(path, ignore_errors=True)
+                dirs.remove(name)
 
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):

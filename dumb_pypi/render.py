@@ -83,13 +83,18 @@ def relocate(url: str, project: str, page: str) -> str:
     return urllib.parse.urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
+_UNQUOTED = re.compile(r"[A-Za-z0-9_.~/-]*")
+
+
 def file_url(package: Package, packages_url: str | None, page: str | None = None) -> str:
     """Where `package` is downloaded from, as a link on a page in the folder `page` (its simple page by default)."""
     if package.url is not None:
         url = package.url
     else:
         assert packages_url is not None, "the build checks that --packages-url is given"
-        url = packages_url.rstrip("/") + "/" + urllib.parse.quote(package.path)
+        path = package.path
+        # (quote leaves these characters as they are, and costs more than the rest of a file's URL.)
+        url = packages_url.rstrip("/") + "/" + (path if _UNQUOTED.fullmatch(path) else urllib.parse.quote(path))
     return url if page is None else relocate(url, package.name, page)
 
 
@@ -175,27 +180,59 @@ def simple_root_json(projects: Sequence[Project]) -> str:
     })
 
 
-def _core_metadata_json(value: str) -> bool | dict[str, str]:
-    if value == "true":
-        return True
+def _pypi_info(project: Project, release: Release) -> str:
+    """PyPI's "info" of one release, in JSON: each field the first value that any of its files knows."""
+    summary = requires_python = requires_dist = reason = None
+    for f in release.files:
+        if summary is None:
+            summary = f.summary
+        if requires_python is None:
+            requires_python = f.requires_python
+        if requires_dist is None:
+            requires_dist = f.requires_dist
+        if reason is None:
+            reason = f.yanked_reason
+    return (
+        '{"name":' + _string(project.display_name) + ',"version":' + _string(release.version)
+        + ',"summary":' + ("null" if summary is None else _string(summary))
+        + ',"requires_python":' + ("null" if requires_python is None else _string_repeated(requires_python))
+        + ',"requires_dist":' + ("null" if requires_dist is None else _strings_repeated(requires_dist))
+        + ',"yanked":' + ("true" if release.yanked else "false")
+        + ',"yanked_reason":' + ("null" if reason is None or not release.yanked else _string(reason)) + "}"
+    )
+
+
+def _hashes_json(value: str | None) -> str:
+    """A hash as "ALGO=HEX" (or none) as the JSON object {"ALGO": "HEX"} ({})."""
+    if value is None:
+        return "{}"
     algo, _, digest = value.partition("=")
-    return {algo: digest}
+    return "{" + _string(algo) + ":" + _string(digest) + "}"
 
 
-def _pypi_info(project: Project, release: Release) -> dict[str, Any]:
-    return {
-        "name": project.display_name,
-        "version": release.version,
-        "summary": release.first("summary"),
-        "requires_python": release.first("requires_python"),
-        "requires_dist": _list_or_none(release.first("requires_dist")),
-        "yanked": release.yanked,
-        "yanked_reason": release.first("yanked_reason") if release.yanked else None,
-    }
+# Values that repeat across files: Requires-Python, Python tags, Requires-Dist.
+_string_repeated = functools.lru_cache(maxsize=1 << 12)(_string)
 
 
-def _list_or_none(value: tuple[str, ...] | None) -> list[str] | None:
-    return None if value is None else list(value)
+@functools.lru_cache(maxsize=1 << 12)
+def _strings_repeated(values: tuple[str, ...]) -> str:
+    return "[" + ",".join(map(_string, values)) + "]"
+
+
+# A folder name no version has (no control character reaches a page).
+_ANY_VERSION = "\x00"
+
+
+def _any_version_alike(packages_url: str | None, urls: Sequence[str], project: str) -> bool:
+    """Whether the files' URLs are the same from every pypi/<project>/<version>/ folder.
+
+    They are unless a relative URL leads into pypi/ itself, where the
+    version's folder could be on the way.
+    """
+    for folder in {url[:url.rfind("/") + 1] for url in urls}:
+        if not _is_absolute(folder) and posixpath.normpath(f"simple/{project}/{folder}_").split("/", 1)[0] == "pypi":
+            return False
+    return True
 
 
 def _h(text: str) -> str:
@@ -254,74 +291,114 @@ class ProjectPages:
 
     # simple/<name>/index.html
     def simple_html(self) -> str:
+        # A page per project, and little on it but a line per file: a
+        # template's setup would cost more than the page (see _anchor).
         links = "\n".join(
             _anchor(f, url if f.hash is None else url + "#" + f.hash)
             for f, url in zip(self.project.files, self._urls)
         )
-        return _env().get_template("simple_project.html").render(
-            project=self.project, links=Markup(links), api_version=api_version(self.project.files),
+        name = _h(self.project.display_name)
+        return (
+            '<!DOCTYPE html>\n<html>\n  <head>\n    <meta charset="utf-8">\n'
+            f'    <meta name="pypi:repository-version" content="{api_version(self.project.files)}">\n'
+            f"    <title>Links for {name}</title>\n  </head>\n  <body>\n    <h1>Links for {name}</h1>\n"
+            f"{links}\n  </body>\n</html>\n"
         )
 
     # simple/<name>/index.v1_json
     def simple_json(self) -> str:
         files = []
         for f, url, moment in zip(self.project.files, self._urls, self._times):
-            hash_parts = f.hash_parts
-            entry: dict[str, Any] = {
-                "filename": f.filename,
-                "url": url,
-                "hashes": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
-            }
+            entry = '{"filename":' + _string(f.filename) + ',"url":' + _string(url) + ',"hashes":' + _hashes_json(f.hash)
             if f.requires_python is not None:
-                entry["requires-python"] = f.requires_python
+                entry += ',"requires-python":' + _string_repeated(f.requires_python)
             if f.core_metadata is not None:
-                entry["core-metadata"] = _core_metadata_json(f.core_metadata)
+                entry += ',"core-metadata":' + ("true" if f.core_metadata == "true" else _hashes_json(f.core_metadata))
             # PEP 691 allows a reason only when it is non-empty: clients read "" as not yanked.
-            entry["yanked"] = (f.yanked_reason or True) if f.yanked else False
+            if not f.yanked:
+                entry += ',"yanked":false'
+            else:
+                entry += ',"yanked":' + (_string(f.yanked_reason) if f.yanked_reason else "true")
             if f.size is not None:
-                entry["size"] = f.size
+                entry += f',"size":{f.size}'
             if moment is not None:
-                entry["upload-time"] = moment + "Z"
-            files.append(entry)
-        return _dumps({
-            "meta": {"api-version": api_version(self.project.files)},
-            "name": self.project.name,
-            "versions": [r.version for r in self.project.releases],
-            "files": files,
-        })
+                entry += ',"upload-time":"' + moment + 'Z"'
+            files.append(entry + "}")
+        return (
+            '{"meta":{"api-version":"' + api_version(self.project.files) + '"},"name":' + _string(self.project.name)
+            + ',"versions":[' + ",".join(_string(r.version) for r in self.project.releases)
+            + '],"files":[' + ",".join(files) + "]}\n"
+        )
 
     @functools.cached_property
     def _pypi_parts(self) -> list[tuple[str, str]]:
         """Each file's PyPI record in JSON, in two parts that its URL goes between.
 
         A record appears on two or three pages, with a URL that depends on the
-        page's folder: the rest is encoded once.
+        page's folder: the rest is written once. (JSON is written here piece
+        by piece, in the bytes json.dumps would write: a dict and an encoder
+        call per file cost more than the rest of the record.)
         """
         parts = []
         for f, moment in zip(self.project.files, self._times):
-            hash_parts = f.hash_parts
-            rest: dict[str, Any] = {
-                "digests": {} if hash_parts is None else {hash_parts[0]: hash_parts[1]},
-                "requires_python": f.requires_python,
-                "packagetype": f.packagetype,
-                "python_version": f.python_version,
-            }
+            rest = (
+                ',"digests":' + _hashes_json(f.hash)
+                + ',"requires_python":' + ("null" if f.requires_python is None else _string_repeated(f.requires_python))
+                + ',"packagetype":"' + f.packagetype + '","python_version":' + _string_repeated(f.python_version)
+            )
             if f.size is not None:
-                rest["size"] = f.size
+                rest += f',"size":{f.size}'
             if moment is not None:
-                rest["upload_time"] = moment[:19]
-                rest["upload_time_iso_8601"] = (moment if len(moment) > 19 else moment + ".000000") + "Z"
-            rest["yanked"] = f.yanked
-            rest["yanked_reason"] = f.yanked_reason
-            # The bytes of {"filename": ..., "url": ..., **rest}, as json.dumps writes them.
-            parts.append(('{"filename":' + _string(f.filename) + ',"url":', "," + _encode(rest)[1:]))
+                rest += (
+                    ',"upload_time":"' + moment[:19] + '","upload_time_iso_8601":"'
+                    + (moment if len(moment) > 19 else moment + ".000000") + 'Z"'
+                )
+            rest += (
+                ',"yanked":' + ("true" if f.yanked else "false")
+                + ',"yanked_reason":' + ("null" if f.yanked_reason is None else _string(f.yanked_reason)) + "}"
+            )
+            parts.append(('{"filename":' + _string(f.filename) + ',"url":', rest))
         return parts
+
+    @functools.cached_property
+    def _folders(self) -> set[str] | None:
+        """The folders of the files' URLs, or None when a URL does not end in a plain filename."""
+        folders = set()
+        for url in self._urls:
+            cut = url.rfind("/") + 1
+            if url[cut:] in ("", ".", "..") or ":" in url[cut:] or "?" in url or "#" in url:
+                return None
+            folders.add(url[:cut])
+        return folders
+
+    def _urls_from(self, page: str) -> list[str]:
+        """Each file's URL as a link on a page in the folder `page`."""
+        name = self.project.name
+        folders = self._folders
+        if folders is not None and all(_relocated_folder(folder, name, page) == folder for folder in folders):
+            # Absolute URLs, or relative ones that are the same from there (pypi/NAME/ is as deep as simple/NAME/).
+            return self._urls
+        return _relocated_all(self._urls, name, page)
+
+    def _records(self, page: str) -> list[str]:
+        """Each file's PyPI record in JSON, as seen from the folder `page`."""
+        urls = self._urls_from(page)
+        return [before + _string(url) + after for (before, after), url in zip(self._pypi_parts, urls)]
 
     @functools.cached_property
     def _pypi_records(self) -> list[str]:
         """Each file's PyPI record in JSON, as seen from pypi/<name>/."""
-        urls = _relocated_all(self._urls, self.project.name, f"pypi/{self.project.name}/")
-        return [before + _string(url) + after for (before, after), url in zip(self._pypi_parts, urls)]
+        return self._records(f"pypi/{self.project.name}/")
+
+    @functools.cached_property
+    def _release_records(self) -> list[str]:
+        """Each file's PyPI record in JSON, as seen from pypi/<name>/<version>/ (the same for any version)."""
+        name = self.project.name
+        if not _any_version_alike(self.site.packages_url, self._urls, name):
+            return []
+        records = self._records(f"pypi/{name}/{_ANY_VERSION}/")
+        # Most URLs are absolute, or the same a folder deeper: share those strings.
+        return [same if same == deeper else deeper for same, deeper in zip(self._pypi_records, records)]
 
     def _indexes(self, release: Release) -> range | list[int]:
         """Where the files of `release` are among the project's."""
@@ -336,31 +413,30 @@ class ProjectPages:
         latest = self.project.latest
         records = self._pypi_records
         # Pieced together as json.dumps would write the whole object.
-        releases = {r.version: "[" + ",".join(records[i] for i in self._indexes(r)) + "]" for r in self.project.releases}
+        releases = ",".join(
+            _string(r.version) + ":[" + ",".join(records[i] for i in self._indexes(r)) + "]" for r in self.project.releases
+        )
         return (
-            '{"info":' + _encode(_pypi_info(self.project, latest))
-            + ',"releases":{' + ",".join(_string(version) + ":" + files for version, files in releases.items())
+            '{"info":' + _pypi_info(self.project, latest) + ',"releases":{' + releases
             + '},"urls":[' + ",".join(records[i] for i in self._indexes(latest)) + "]}\n"
         )
 
     # pypi/<name>/<version>/json
     def release_json(self, release: Release) -> str:
         # One folder deeper than pypi/<name>/json: only relative URLs change.
-        indexes = self._indexes(release)
-        records, parts, urls = self._pypi_records, self._pypi_parts, self._urls
-        relocated = _relocated_all([urls[i] for i in indexes], self.project.name,
-                                   f"pypi/{self.project.name}/{release.version}/")
-        files = []
-        for i, url in zip(indexes, relocated):
-            before, after = parts[i]
-            record = before + _string(url) + after
-            files.append(records[i] if record == records[i] else record)
-        return '{"info":' + _encode(_pypi_info(self.project, release)) + ',"urls":[' + ",".join(files) + "]}\n"
-
+        records = self._release_records
+        if records:
+            files = [records[i] for i in self._indexes(release)]
+        else:
+            files = self._records(f"pypi/{self.project.name}/{release.version}/")
+            files = [files[i] for i in self._indexes(release)]
+        return '{"info":' + _pypi_info(self.project, release) + ',"urls":[' + ",".join(files) + "]}\n"
 
     # project/<name>/index.html
     def project_html(self) -> str:
-        return project_html(self.project, self.site)
+        before, middle, after = _frame(self.site, 2)
+        title = f"{_h(self.project.display_name)} · {_h(self.site.title)}"
+        return before + title + middle + _project_content(self) + after
 
 
 # simple/<name>/index.html
@@ -479,52 +555,122 @@ def _is_pep440(version: str) -> bool:
     return True
 
 
-class _FileView(NamedTuple):
-    package: Package
-    href: str
-    size: str
-    uploaded: str
-
-
-class _ReleaseView(NamedTuple):
-    release: Release
-    uploaded: str
-    requires_python: str | None
-    yanked_reason: str | None
-    files: list[_FileView]
-
-
 # project/<name>/index.html
 def project_html(project: Project, site: Site) -> str:
-    latest = project.latest
-    releases = []
-    for release in reversed(project.releases):
-        files = [
-            _FileView(
-                f,
-                file_url(f, site.packages_url, f"project/{project.name}/"),
-                "" if f.size is None else _size(f.size),
-                "" if f.upload_timestamp is None else _moment(f.upload_timestamp),
-            )
-            for f in release.files
-        ]
-        releases.append(_ReleaseView(
-            release,
-            _day(release.upload_timestamp),
-            release.first("requires_python"),
-            release.first("yanked_reason") if release.yanked else None,
-            files,
-        ))
-    return _env().get_template("project.html").render(
-        **_page_context(site, 2),
-        project=project,
-        latest=latest,
-        summary=latest.first("summary"),
-        requires_python=latest.first("requires_python"),
-        last_upload=None if project.last_upload is None else _moment(project.last_upload),
-        install=install_line(project, site),
-        releases=releases,
+    return ProjectPages(project, site).project_html()
+
+
+_YANKED_CLASS = ' class="yanked"'
+_TITLE_MARK = "\x00title\x00"
+_CONTENT_MARK = "\x00content\x00"
+
+
+@functools.lru_cache(maxsize=16)
+def _frame(site: Site, depth: int) -> tuple[str, str, str]:
+    """base.html around a page's title and content, rendered once: what comes before, between and after them.
+
+    Control characters never reach a page (the flags are checked), so the
+    marks cannot clash with the site's own text.
+    """
+    template = _env().from_string(
+        '{% extends "base.html" %}{% block title %}' + _TITLE_MARK
+        + "{% endblock %}{% block content %}" + _CONTENT_MARK + "{% endblock %}"
     )
+    before, rest = template.render(**_page_context(site, depth)).split(_TITLE_MARK)
+    middle, after = rest.split(_CONTENT_MARK)
+    return before, middle, after
+
+
+def _project_content(pages: ProjectPages) -> str:
+    """The content of a project's page for people, built in Python.
+
+    A project page lists every file with half a dozen facts; through a
+    template, the lookups and filters per file cost more than the rest of
+    the build's rendering. The markup is what templates/base.html frames.
+    """
+    project, site = pages.project, pages.site
+    h = _h
+    name = project.name
+    latest = project.latest
+    summary = latest.first("summary")
+    requires_python = latest.first("requires_python")
+    data_index = "" if site.site_url else ' data-index="../../simple/"'
+    out = [f'      <h1 class="project">{h(project.display_name)} <span class="version">{h(latest.version)}</span></h1>\n']
+    if summary:
+        out.append(f'      <p class="summary">{h(summary)}</p>\n')
+    out.append(
+        '      <div class="install">\n'
+        '        <h2 id="install-label">Install</h2>\n'
+        '        <div class="copy-row">\n'
+        '          <code id="install-line" class="install-line" aria-labelledby="install-label"'
+        f'{data_index}>{h(install_line(project, site))}</code>\n'
+        '          <button type="button" class="copy" data-copy="install-line" hidden>Copy</button>\n'
+        '        </div>\n'
+        '      </div>\n'
+        '      <dl class="facts">\n'
+    )
+    if requires_python:
+        out.append(f'        <dt>Requires-Python</dt><dd><code>{_h_repeated(requires_python)}</code></dd>\n')
+    last_upload = project.last_upload
+    if last_upload is not None:
+        out.append(f'        <dt>Last upload</dt><dd>{_moment(last_upload)}</dd>\n')
+    out.append(
+        f'        <dt>Releases</dt><dd>{len(project.releases)}, {_files_phrase(len(project.files))}</dd>\n'
+        f'        <dt>API</dt><dd><a href="../../simple/{name}/">simple page</a> · '
+        f'<a href="../../pypi/{name}/json">JSON</a></dd>\n'
+        '      </dl>\n'
+        '      <h2>Releases</h2>\n'
+    )
+    hrefs = pages._urls_from(f"project/{name}/")
+    times = pages._times
+    position = pages._position
+    for release in reversed(project.releases):
+        version = h(release.version)
+        yanked = release.yanked
+        if yanked:
+            mark = ' <span class="mark yanked-mark">yanked</span>'
+        elif release.prerelease:
+            mark = ' <span class="mark">pre-release</span>'
+        else:
+            mark = ""
+        day = _day(release.upload_timestamp)
+        when = f' <span class="when">{day}</span>' if day else ""
+        out.append(
+            f'      <section class="release{" yanked" if yanked else ""}" id="v{version}">\n'
+            f'        <h3><a href="#v{version}">{version}</a>{mark}{when}</h3>\n'
+        )
+        reason = release.first("yanked_reason") if yanked else None
+        if reason:
+            out.append(f'        <p class="reason">Yanked: {h(reason)}</p>\n')
+        release_python = release.first("requires_python")
+        if release_python and release_python != requires_python:
+            out.append(f'        <p class="requires">Requires-Python <code>{_h_repeated(release_python)}</code></p>\n')
+        out.append('        <ul class="files">\n')
+        for f in release.files:
+            i = position[id(f)]
+            meta = ""
+            if f.yanked:
+                meta = f'<span class="mark yanked-mark">yanked{": " + h(f.yanked_reason) if f.yanked_reason else ""}</span> '
+            meta += f"<span>{h(_KINDS.get(f.packagetype, f.packagetype))}</span>"
+            if f.size is not None:
+                meta += f' · <span title="{f.size} bytes">{_size(f.size)}</span>'
+            moment = times[i]
+            if moment is not None:
+                meta += f" · <time>{moment[:10]} {moment[11:19]} UTC</time>"
+            if f.uploaded_by:
+                meta += f" · by {h(f.uploaded_by)}"
+            if f.requires_python:
+                meta += f" · Python <code>{_h_repeated(f.requires_python)}</code>"
+            out.append(
+                f'          <li{_YANKED_CLASS if f.yanked else ""}>\n'
+                f'            <a class="filename" href="{h(hrefs[i])}">{h(f.filename)}</a>\n'
+                f'            <span class="meta">{meta}            </span>\n'
+            )
+            if f.hash:
+                out.append(f'            <code class="hash">{h(f.hash)}</code>\n')
+            out.append("          </li>\n")
+        out.append("        </ul>\n      </section>\n")
+    return "".join(out)
 
 
 class Row(NamedTuple):

@@ -234,7 +234,12 @@ def _write_projects(task: tuple[Path, Site, bytes]) -> int:
             make_project((Package._make(fields) for fields in files), presorted=True) for files in pickle.loads(blob)
         ]
     for project in projects:
-        for page in plan.project_pages(project, site):
-            _output.write(page.path, page.render())
-            written += 1
+        written += write_project(_output, project, site)
     return written
+
+
+def write_project(output: Output, project: Project, site: Site) -> int:
+    """Write a project's pages; returns how many."""
+    pages = [(page.path, page.render()) for page in plan.project_pages(project, site)]
+    output.write_pages(pages)
+    return len(pages)

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from collections.abc import Iterable
 from typing import Any
 
 import pytest
@@ -241,17 +242,21 @@ def test_a_run_interrupted_at_any_write_leaves_a_working_index_and_the_next_run_
         {"filename": "five-3.0.tar.gz"},
     ])
     run(tmp_path / "full", new)
-    real_write = publish.Output.write
+    # Every file's bytes go through Output._fill, whether the file replaces
+    # one page or fills a new folder that is renamed into place whole.
+    real_fill = publish.Output._fill
     writes: list[str] = []
     crash_at: int | None = None
 
-    def write(self: publish.Output, relpath: str, text: str | bytes) -> None:
+    def fill(self: publish.Output, fd: int, path: str, chunks: Iterable[bytes]) -> None:
         if len(writes) == crash_at:
-            raise _Crash(relpath)
-        writes.append(relpath)
-        real_write(self, relpath, text)
+            os.close(fd)
+            os.unlink(path)
+            raise _Crash(path)
+        writes.append(path)
+        real_fill(self, fd, path, chunks)
 
-    monkeypatch.setattr(publish.Output, "write", write)
+    monkeypatch.setattr(publish.Output, "_fill", fill)
     run(tmp_path / "count", old)
     writes.clear()
     run(tmp_path / "count", new, str(tmp_path / "count" / "packages.json"))

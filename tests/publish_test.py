@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from dumb_pypi.errors import LockedError, OutputError
-from dumb_pypi.publish import LOCK_NAME, Manifest, Output, check_relpath, locked
+from dumb_pypi.publish import LOCK_NAME, TEMP_PREFIX, Manifest, Output, check_relpath, locked
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -261,3 +261,58 @@ def test_check_refuses_a_path_through_an_outside_symlink_before_anything_is_made
     assert list(outside.iterdir()) == []
     out.check(["simple/foo/index.html", "simple/index.html"])
     assert sorted(p.name for p in root.iterdir()) == ["pypi"]
+
+
+def test_a_new_folder_is_written_whole_under_a_temp_name_then_renamed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = Output(tmp_path)
+    seen: list[str] = []
+    real_rename = os.rename
+
+    def rename(source: str, target: str) -> None:
+        # When the folder goes into place, all of its files are in it already.
+        seen.append(os.path.basename(source))
+        assert sorted(p.relative_to(source).as_posix() for p in Path(source).rglob("*") if p.is_file()) == [
+            "1.0/json", "2.0/json", "json",
+        ]
+        assert not (tmp_path / "pypi/foo").exists()
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename)
+    out.write_folder("pypi/foo", [("pypi/foo/json", b"a"), ("pypi/foo/1.0/json", b"b"), ("pypi/foo/2.0/json", b"c")])
+    assert len(seen) == 1 and seen[0].startswith(TEMP_PREFIX)
+    assert files(tmp_path) == {"pypi/foo/json": b"a", "pypi/foo/1.0/json": b"b", "pypi/foo/2.0/json": b"c"}
+    assert stat.S_IMODE((tmp_path / "pypi/foo/1.0/json").stat().st_mode) == 0o644
+    assert out.written == 3
+
+
+def test_over_a_folder_that_exists_each_file_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
+    (tmp_path / "pypi/foo/0.9").mkdir(parents=True)
+    (tmp_path / "pypi/foo/0.9/json").write_text("kept")
+    (tmp_path / "pypi/foo/json").write_text("old")
+    Output(tmp_path).write_folder("pypi/foo", [("pypi/foo/json", b"new"), ("pypi/foo/1.0/json", b"b")])
+    assert files(tmp_path) == {"pypi/foo/json": b"new", "pypi/foo/0.9/json": b"kept", "pypi/foo/1.0/json": b"b"}
+
+
+def test_a_failed_folder_write_leaves_nothing_and_a_killed_one_is_cleaned_up(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    with pytest.raises(OutputError):
+        out.write_folder("pypi/foo", [("pypi/foo/json", b"a"), ("pypi/foo/../bar/json", b"b")])
+    assert files(tmp_path) == {} and dirs(tmp_path) == {"pypi"}
+    # What a killed run leaves: a temp folder with files in it; a user's own dot-folder stays.
+    (tmp_path / "pypi" / f"{TEMP_PREFIX}123-0" / "1.0").mkdir(parents=True)
+    (tmp_path / "pypi" / f"{TEMP_PREFIX}123-0" / "1.0" / "json").write_text("half")
+    (tmp_path / ".mine").mkdir()
+    out.remove_temp_files()
+    assert dirs(tmp_path) == {"pypi", ".mine"}
+
+
+def test_write_pages_writes_each_project_folder_and_top_pages_alone(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.write_pages([("index.html", "i"), ("simple/foo/index.html", "s"), ("pypi/foo/json", "j"),
+                     ("pypi/foo/1.0/json", "r")])
+    assert files(tmp_path) == {
+        "index.html": b"i", "simple/foo/index.html": b"s", "pypi/foo/json": b"j", "pypi/foo/1.0/json": b"r",
+    }
+    assert out.written == 4
