@@ -319,6 +319,8 @@ def _build(
         previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin, pool=pool)
 
     packages = [e.package for e in current.entries]
+    # The entries' places in the list are needed no more.
+    current = current._replace(entries=[])
     projects = group_projects(packages)
     model_built()
     site = Site(

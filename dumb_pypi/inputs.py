@@ -4,6 +4,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import json.scanner
 import math
 import re
 import time
@@ -335,8 +336,10 @@ def parse_json_record(record: dict[str, Any]) -> Package:
         raise ValueError(f"'size' must not be negative: {size!r}")
     for key in _FREE_TEXT:
         value = record.get(key)
-        for text in value if isinstance(value, list) else [value]:
-            bad = None if text is None else _FREE_TEXT_UNSAFE.search(text)
+        if value is None:
+            continue
+        for text in value if type(value) is list else (value,):
+            bad = _FREE_TEXT_UNSAFE.search(text)
             if bad is not None:
                 raise ValueError(f"'{key}' contains {bad.group()!r}, a control character or non-character")
     url = record.get("url")
@@ -373,13 +376,37 @@ def _json_kind(value: Any) -> str:
     return kinds.get(type(value), "a number")
 
 
+# (typeshed types the argument as a scanner; it is the decoder whose settings the scanner takes.)
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+
+
+def _json_object(text: str) -> Any:
+    """json.loads(text), for a line that holds one JSON value.
+
+    A record a line, a million lines: json.loads's own steps around the
+    scanner cost as much as the scanning. Anything unusual (a value that
+    does not start the line, something after it, an error) goes to
+    json.loads, which says what is wrong.
+    """
+    if text.startswith("{"):
+        try:
+            value, end = _scan(text, 0)
+        except (StopIteration, ValueError, RecursionError):
+            pass
+        else:
+            # (JSON's whitespace, not str.isspace's, as json.loads sees it.)
+            if end == len(text) or not text[end:].strip(" \t\n\r"):
+                return value
+    return json.loads(text)
+
+
 def read_json_lines(stream: Readable, path: str, problems: Problems, start: bool = True) -> Iterator[Sourced]:
     """The entries of a JSON-lines list; `start` False for a stream that starts at a later line of the list."""
     for number, text, ended in _lines(stream, path, start):
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
+            record = _json_object(text)
         except json.JSONDecodeError as e:
             message = f"not valid JSON: {e.msg} (column {e.colno})"
             raise (InputError(path, number, message) if ended else _cut_off(path, number, message)) from None

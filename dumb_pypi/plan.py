@@ -81,7 +81,7 @@ def packages_json_chunks(packages: Iterable[Package], lines: int = 4096) -> Iter
     """packages.json a few thousand lines at a time, so that a million lines are never all in memory."""
     ordered = sorted(packages, key=lambda p: p.filename)
     for start in range(0, len(ordered), lines):
-        yield "".join(render._dumps(p.to_json()) for p in ordered[start:start + lines])
+        yield "".join(map(render.package_line, ordered[start:start + lines]))
 
 
 def by_project(packages: Iterable[Package]) -> dict[NormalizedName, frozenset[Package]]:

@@ -167,6 +167,43 @@ def _dumps(value: Any) -> str:
     return _encode(value) + "\n"
 
 
+def package_line(p: Package) -> str:
+    """`p.to_json()` as a line of packages.json, in the bytes json.dumps writes.
+
+    Written piece by piece: a build writes a line per file, and a dict and
+    an encoder call per file cost more than the rest.
+    """
+    line = '{"filename":' + _string(p.filename)
+    if p.path != p.filename:
+        line += ',"path":' + _string(p.path)
+    if p.url is not None:
+        line += ',"url":' + _string(p.url)
+    if p.hash is not None:
+        line += ',"hash":' + _string(p.hash)
+    if p.requires_python is not None:
+        line += ',"requires_python":' + _string_repeated(p.requires_python)
+    if p.core_metadata is not None:
+        line += ',"core_metadata":' + _string(p.core_metadata)
+    if p.uploaded_by is not None:
+        line += ',"uploaded_by":' + _string_repeated(p.uploaded_by)
+    if p.upload_timestamp is not None:
+        # (As json writes numbers: repr for a float, which never is NaN or infinite here.)
+        line += ',"upload_timestamp":' + (
+            float.__repr__(p.upload_timestamp) if type(p.upload_timestamp) is float else str(p.upload_timestamp)
+        )
+    if p.yanked_reason is not None:
+        line += ',"yanked_reason":' + _string(p.yanked_reason)
+    if p.size is not None:
+        line += f',"size":{p.size}'
+    if p.summary is not None:
+        line += ',"summary":' + _string(p.summary)
+    if p.yanked and p.yanked_reason is None:
+        line += ',"yanked":true'
+    if p.requires_dist is not None:
+        line += ',"requires_dist":' + _strings_repeated(p.requires_dist)
+    return line + "}\n"
+
+
 # simple/index.html
 def simple_root_html(projects: Sequence[Project]) -> str:
     return _env().get_template("simple_root.html").render(projects=projects)

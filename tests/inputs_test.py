@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dumb_pypi import plan, render
+from dumb_pypi import inputs, plan, render
 from dumb_pypi.errors import InputError
 from dumb_pypi.inputs import MAX_LINE, Problems, collect, read_json_lines, read_plain
 from dumb_pypi.model import Package, make_package
@@ -444,6 +444,11 @@ def test_packages_json_reads_back_as_equal_packages(written: list[Package]) -> N
         assert type(p.upload_timestamp) is type(original.upload_timestamp)
 
 
+@given(packages())
+def test_a_line_of_packages_json_is_what_json_dumps_writes_of_the_record(p: Package) -> None:
+    assert render.package_line(p) == json.dumps(p.to_json(), ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
 def test_hex_digests_are_lowercased_because_pip_compares_them_as_text() -> None:
     p = read_one(record(hash="sha256=" + "AB" * 32, core_metadata="sha256=" + "CD" * 32), json_lines=True)
     assert p.hash == "sha256=" + "ab" * 32
@@ -550,3 +555,20 @@ def test_a_long_refused_entry_is_shortened_in_the_message() -> None:
     _, warnings = read(line.encode() + b"\n")
     [warning] = warnings
     assert len(warning) < 400 and "(100000 characters)" in warning
+
+
+@given(st.one_of(
+    st.text(max_size=40),
+    st.builds(lambda v, tail: json.dumps(v) + tail, st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5)),
+              st.sampled_from(["", " ", "\t", "\r", "\x0c", "\u00a0", "\u2028", " x", "}", "{}"])),
+))
+def test_a_json_line_is_read_as_json_loads_reads_it(text: str) -> None:
+    try:
+        expected: Any = ("ok", json.loads(text))
+    except (ValueError, RecursionError) as e:
+        expected = ("error", type(e))
+    try:
+        got: Any = ("ok", inputs._json_object(text))
+    except (ValueError, RecursionError) as e:
+        got = ("error", type(e))
+    assert got == expected
