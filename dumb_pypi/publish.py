@@ -104,6 +104,8 @@ class Output:
         self._inside: set[str] = {""}
         self._missing: set[str] = set()
         self._dirs: set[str] = set()
+        # Folders this process made: nothing else is in them but what it put there.
+        self._made: set[str] = set()
         self._temp_names = itertools.count()
         # Paths are joined by hand: os.path.join costs more than the rest of a write's Python.
         self._prefix = os.fspath(root)
@@ -164,6 +166,7 @@ class Output:
                     continue
                 try:
                     os.mkdir(self._prefix + "/" + done)
+                    self._made.add(done)
                 except FileExistsError:
                     if not stat.S_ISDIR(os.lstat(self._prefix + "/" + done).st_mode):
                         self._check_inside(relpath, done)
@@ -197,9 +200,9 @@ class Output:
         try:
             try:
                 for chunk in chunks:
-                    view = memoryview(chunk)
-                    while view:
-                        view = view[os.write(fd, view):]
+                    done = os.write(fd, chunk)
+                    while done < len(chunk):
+                        done += os.write(fd, memoryview(chunk)[done:])
                 if self._chmod:
                     os.fchmod(fd, 0o644)
             finally:
@@ -211,12 +214,26 @@ class Output:
 
     def write_pages(self, pages: Iterable[tuple[str, str]]) -> None:
         """Write pages, a folder of the output at a time (see write_folder); a page at the top is written alone."""
-        for folder, group in itertools.groupby(pages, key=lambda page: _folder(page[0])):
+        folder: str | None = None
+        prefix = ""
+        group: list[tuple[str, bytes]] = []
+        for relpath, text in pages:
+            if group and relpath.startswith(prefix):
+                group.append((relpath, text.encode()))
+                continue
+            if group:
+                assert folder is not None
+                self.write_folder(folder, group)
+                group = []
+            folder = _folder(relpath)
             if folder is None:
-                for relpath, text in group:
-                    self.write(relpath, text)
+                self.write(relpath, text)
             else:
-                self.write_folder(folder, [(relpath, text.encode()) for relpath, text in group])
+                prefix = folder + "/"
+                group.append((relpath, text.encode()))
+        if group:
+            assert folder is not None
+            self.write_folder(folder, group)
 
     def write_folder(self, folder: str, files: list[tuple[str, bytes]]) -> None:
         """Write files that all lie in `folder` (paths relative to the output), replacing each atomically.
@@ -228,19 +245,22 @@ class Output:
         """
         parent = self._parent(folder)
         target = f"{self._prefix}/{folder}"
-        new = folder not in self._dirs and not os.path.lexists(target)
+        # A folder is new if its parent was made by this process just now, or if it is not there.
+        new = folder not in self._dirs and (folder.rpartition("/")[0] in self._made or not os.path.lexists(target))
         if not new:
             for relpath, data in files:
                 self.write(relpath, data)
             return
         tmp = self._temp_name(parent)
+        prefix = folder + "/"
+        cut = len(prefix)
         made = {""}
         try:
             os.mkdir(tmp)
             for relpath, data in files:
-                inner = check_relpath(relpath)[len(folder) + 1:]
-                if not relpath.startswith(folder + "/"):
+                if not relpath.startswith(prefix):
                     raise OutputError(f"refusing to write {relpath!r} with the folder {folder!r}")
+                inner = check_relpath(relpath)[cut:]
                 sub = inner.rpartition("/")[0]
                 if sub not in made:
                     done = ""
@@ -251,11 +271,20 @@ class Output:
                             made.add(done)
                 path = f"{tmp}/{inner}"
                 self._fill(os.open(path, _CREATE, 0o644), path, (data,))
-            os.rename(tmp, target)
+            try:
+                os.rename(tmp, target)
+            except OSError as e:
+                if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                    raise
+                # The folder came into being after all: each file goes into it on its own.
+                shutil.rmtree(tmp, ignore_errors=True)
+                for relpath, data in files:
+                    self.write(relpath, data)
+                return
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._dirs.update(f"{folder}/{sub}" if sub else folder for sub in made)
+        self._dirs.update(f"{prefix}{sub}" if sub else folder for sub in made)
         self.written += len(files)
 
     def is_published(self, relpath: str, source: Path) -> bool:

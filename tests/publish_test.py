@@ -316,3 +316,24 @@ def test_write_pages_writes_each_project_folder_and_top_pages_alone(tmp_path: Pa
         "index.html": b"i", "simple/foo/index.html": b"s", "pypi/foo/json": b"j", "pypi/foo/1.0/json": b"r",
     }
     assert out.written == 4
+
+
+def test_a_folder_that_appears_while_it_is_filled_gets_each_file_on_its_own(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    out = Output(tmp_path)
+    out.write("pypi/other/json", "x")  # this process made pypi/, so it takes pypi/foo for new
+    real_rename = os.rename
+
+    def rename(source: str, target: str) -> None:
+        if target.endswith("pypi/foo"):
+            (tmp_path / "pypi/foo/0.9").mkdir(parents=True)
+            (tmp_path / "pypi/foo/0.9/json").write_text("theirs")
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename)
+    out.write_folder("pypi/foo", [("pypi/foo/json", b"a"), ("pypi/foo/1.0/json", b"b")])
+    assert files(tmp_path) == {
+        "pypi/other/json": b"x", "pypi/foo/json": b"a", "pypi/foo/1.0/json": b"b", "pypi/foo/0.9/json": b"theirs",
+    }
+    assert [p.name for p in (tmp_path / "pypi").iterdir() if p.name.startswith(".")] == []
