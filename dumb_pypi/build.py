@@ -4,13 +4,14 @@ from __future__ import annotations
 import datetime
 import gc
 import hashlib
+import itertools
 import os
 import sys
 import threading
 import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import IO, Any, NamedTuple
+from typing import IO, Any, Generic, NamedTuple, TypeVar
 
 from packaging.utils import NormalizedName
 
@@ -23,11 +24,12 @@ from dumb_pypi.inputs import (
 from dumb_pypi.localdist import LocalFile
 from dumb_pypi.model import Package, Project, group_projects
 from dumb_pypi.publish import Manifest, Output, Staged, locked
-from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, started, write_project
+from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, spans, started, write_project
 from dumb_pypi.render import Site
 
 
 PACKAGES_JSON = "packages.json"
+T = TypeVar("T")
 
 
 class Settings(NamedTuple):
@@ -258,7 +260,8 @@ def build(
 
     try:
         # Workers start before anything is read, so that they share none of the model (see workers.py).
-        with started(jobs if _worth_workers(settings) else 1) as pool:
+        # --jobs counts this process, which reads and writes too.
+        with started(jobs - 1 if _worth_workers(settings) else 0) as pool:
             return _build(settings, problems, warn, notice, progress, stdin, now, pool, model_built)
     finally:
         gc.unfreeze()
@@ -444,44 +447,65 @@ def _build(
 
 
 class _Writing:
-    """Project pages being written: by the workers in the background, or by this process at once."""
+    """Project pages being written: by the workers in the background and by this process, or by this process alone."""
 
     def __init__(
         self, output: Output, projects: list[Project], pages: int, site: Site, pool: Workers | None,
         progress: Callable[[int], None],
     ) -> None:
         self._output = output
+        self._site = site
         self._pool = pool
+        self._progress = progress
         self._failed: list[BaseException] = []
+        self._lock = threading.Lock()
         self.done = 0
+        self._theirs = 0
         if pool is None:
             for project in projects:
-                self.done += write_project(output, project, site)
-                progress(self.done)
+                self._count(write_project(output, project, site))
             return
         files = sum(len(p.files) for p in projects)
+        # Many more runs than processes, so that one large project does not
+        # leave the others idle at the end.
+        self._spans = _Shared(spans(projects, max(1, files // ((pool.jobs + 1) * 32))))
 
         def dispatch() -> None:
             try:
-                for written in pool.write_projects(output.root, site, projects, files):
-                    self.done += written
-                    progress(self.done)
+                for written in pool.write_projects(output.root, site, self._spans):
+                    self._count(written, theirs=True)
             except BaseException as e:
                 self._failed.append(e)
 
         # The workers are fed from a thread, which mostly waits for them:
-        # this process has its own work meanwhile.
+        # this process writes a run of its own, then has its other work, then
+        # takes runs until none are left.
         self._thread = threading.Thread(target=dispatch, name="dumb-pypi-dispatch", daemon=True)
         self._thread.start()
+        self._write_spans(1)
+
+    def _count(self, written: int, theirs: bool = False) -> None:
+        with self._lock:
+            self.done += written
+            self._theirs += written if theirs else 0
+            self._progress(self.done)
+
+    def _write_spans(self, limit: int | None) -> None:
+        for span in itertools.islice(self._spans, limit):
+            if self._failed:
+                return
+            for project in span:
+                self._count(write_project(self._output, project, self._site))
 
     def wait(self) -> int:
         """The number of pages written, once they all are."""
         if self._pool is not None:
+            self._write_spans(None)
             self._thread.join()
             if self._failed:
                 self.abort()
                 raise self._failed[0]
-            self._output.written += self.done
+            self._output.written += self._theirs
         return self.done
 
     def abort(self) -> None:
@@ -490,6 +514,21 @@ class _Writing:
             self._pool.kill()
             self._thread.join()
             self._output.remove_temp_files()
+
+
+class _Shared(Generic[T]):
+    """An iterator that two threads can take from."""
+
+    def __init__(self, items: Iterator[T]) -> None:
+        self._items = items
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> _Shared[T]:
+        return self
+
+    def __next__(self) -> T:
+        with self._lock:
+            return next(self._items)
 
 
 def _hashed(chunks: Iterable[str], sha: Any) -> Iterator[bytes]:

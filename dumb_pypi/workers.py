@@ -93,12 +93,9 @@ class Workers:
         """Read the parts of a list (one a worker); each callable waits for its part."""
         return self.each(_read_part, [(path, start, end, json_lines, strict, identity) for start, end in splits])
 
-    def write_projects(self, root: Path, site: Site, projects: Iterable[Project], files: int) -> Iterator[int]:
-        """Write the pages of `projects` (holding `files` files in all); yields the count of pages each task wrote."""
-        # Many more tasks than workers, so that one large project does not
-        # leave the other workers idle at the end.
-        tasks = _spans(projects, max(1, files // (self.jobs * 32)))
-        return self.map_unordered(_write_projects, ((root, site, blob) for blob in tasks))
+    def write_projects(self, root: Path, site: Site, spans: Iterable[list[Project]]) -> Iterator[int]:
+        """Write the pages of each run of projects in `spans`; yields the count of pages each run wrote."""
+        return self.map_unordered(_write_projects, ((root, site, _pickled(span)) for span in spans))
 
     def close(self) -> None:
         # (Closing the pipes would not do: each worker holds copies of the
@@ -165,7 +162,7 @@ def _picklable(error: Exception) -> bool:
 @contextlib.contextmanager
 def started(jobs: int) -> Iterator[Workers | None]:
     """`jobs` workers, or None for a build in this process alone."""
-    if jobs <= 1:
+    if jobs < 1:
         yield None
         return
     workers = Workers(jobs)
@@ -206,18 +203,23 @@ def file_identity(path: str) -> tuple[int, ...]:
     return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
 
 
-def _spans(projects: Iterable[Project], size: int) -> Iterator[bytes]:
-    """Runs of whole projects of about `size` files, as plain tuples, pickled."""
-    span: list[tuple[tuple[Any, ...], ...]] = []
+def spans(projects: Iterable[Project], size: int) -> Iterator[list[Project]]:
+    """Runs of whole projects of about `size` files."""
+    span: list[Project] = []
     files = 0
     for project in projects:
-        span.append(tuple(map(tuple, project.files)))
+        span.append(project)
         files += len(project.files)
         if files >= size:
-            yield pickle.dumps(span, pickle.HIGHEST_PROTOCOL)
+            yield span
             span, files = [], 0
     if span:
-        yield pickle.dumps(span, pickle.HIGHEST_PROTOCOL)
+        yield span
+
+
+def _pickled(span: list[Project]) -> bytes:
+    """A run of projects as plain tuples of their files, pickled (a worker makes the rest again)."""
+    return pickle.dumps([tuple(map(tuple, project.files)) for project in span], pickle.HIGHEST_PROTOCOL)
 
 
 _output: Output | None = None

@@ -211,7 +211,8 @@ class _Links(html.parser.HTMLParser):
 def assert_index_works(out: Path) -> None:
     """What a client sees mid-way: every page parses, every project the root links exists."""
     for path in out.rglob("*"):
-        if not path.is_file() or path.name.startswith("."):
+        # A dot-file or anything in a dot-folder (a new folder being filled) is never served.
+        if not path.is_file() or any(part.startswith(".") for part in path.relative_to(out).parts):
             continue
         text = path.read_text()
         if path.name == "json" or path.suffix in (".v1_json", ".json"):
