@@ -121,27 +121,29 @@ class Output:
         if real != self._real_root and not real.startswith(self._real_root + os.sep):
             raise OutputError(f"refusing to write {relpath!r}: {self._prefix}/{folder} leads outside the output folder")
 
-    def _check_folder(self, relpath: str, folder: str) -> None:
-        """Refuse a folder of the output that leads outside it (a symlink planted there).
+    def _check_folder(self, relpath: str, folder: str) -> bool:
+        """Refuse a folder of the output that leads outside it (a symlink planted there); returns whether it is missing.
 
         Each folder is looked at once, and only if its parent exists: a new
-        tree costs a few lstat calls, not one per folder.
+        tree costs a few lstat calls, not one per folder. Only the first
+        missing folder of a branch is remembered: a new tree has a folder per
+        release.
         """
         if folder in self._inside:
-            return
-        parent = folder.rpartition("/")[0]
-        self._check_folder(relpath, parent)
-        if parent in self._missing:
+            return False
+        if folder in self._missing:
+            return True
+        if self._check_folder(relpath, folder.rpartition("/")[0]):
+            return True
+        try:
+            mode = os.lstat(self._prefix + "/" + folder).st_mode
+        except FileNotFoundError:
             self._missing.add(folder)
-        else:
-            try:
-                mode = os.lstat(self._prefix + "/" + folder).st_mode
-            except FileNotFoundError:
-                self._missing.add(folder)
-            else:
-                if not stat.S_ISDIR(mode):
-                    self._check_inside(relpath, folder)
+            return True
+        if not stat.S_ISDIR(mode):
+            self._check_inside(relpath, folder)
         self._inside.add(folder)
+        return False
 
     def check(self, relpaths: Iterable[str]) -> None:
         """Refuse a run that would write or delete outside the output folder before it writes anything."""
