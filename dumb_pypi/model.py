@@ -284,3 +284,9 @@ def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]
         ranks[version] = rank
         previous = key
     return {name: make_project(by_name[name], ranks=ranks) for name in sorted(by_name)}
+
+
+def forget() -> None:
+    """Empty the caches of names, versions and shared values (a worker that read a part no longer needs them)."""
+    for cache in (shared, _canonical, _parse_version, release_key, version_key):
+        cache.cache_clear()

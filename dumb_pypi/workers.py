@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any, TypeVar
 
-from dumb_pypi import plan
+from dumb_pypi import model, plan
 from dumb_pypi.errors import DumbPypiError
 from dumb_pypi.inputs import Part, read_part
 from dumb_pypi.model import Package, Project, make_project
@@ -179,7 +179,9 @@ def _read_part(task: tuple[str, int, int, bool, bool, tuple[int, ...]]) -> Part:
     if file_identity(path) != identity:
         raise DumbPypiError(f"{path} changed while it was being read")
     with _no_collections():
-        return read_part(path, start, end, json_lines, strict)
+        part = read_part(path, start, end, json_lines, strict)
+    model.forget()
+    return part
 
 
 @contextlib.contextmanager
