@@ -3,6 +3,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from hypothesis import given, strategies as st
 
 from dumb_pypi.errors import LockedError, OutputError
 from dumb_pypi.publish import LOCK_NAME, TEMP_PREFIX, Manifest, Output, check_relpath, locked
@@ -337,3 +338,14 @@ def test_a_folder_that_appears_while_it_is_filled_gets_each_file_on_its_own(
         "pypi/other/json": b"x", "pypi/foo/json": b"a", "pypi/foo/1.0/json": b"b", "pypi/foo/0.9/json": b"theirs",
     }
     assert [p.name for p in (tmp_path / "pypi").iterdir() if p.name.startswith(".")] == []
+
+
+@given(st.text(st.sampled_from("ab./\\\x00"), max_size=12))
+def test_a_path_is_refused_exactly_when_a_segment_is_not_a_plain_name(relpath: str) -> None:
+    plain = all(segment not in ("", ".", "..") and "\x00" not in segment and "\\" not in segment
+                for segment in relpath.split("/"))
+    if plain:
+        assert check_relpath(relpath) == relpath
+    else:
+        with pytest.raises(OutputError):
+            check_relpath(relpath)
