@@ -92,7 +92,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--jobs", "-j", metavar="N", type=_positive_int, default=None,
-        help="processes that write pages (default: one per core); the output is the same for any N",
+        help="processes that read the list and write pages, this one included (default: one per core); the output is the same for any N",
     )
     noise = parser.add_mutually_exclusive_group()
     noise.add_argument("--quiet", "-q", action="store_true", help="print only errors")
