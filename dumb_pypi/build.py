@@ -148,9 +148,10 @@ def read_list(
                 while hashing.read(1 << 20):
                     pass
                 for result in parts:
-                    part = result()
-                    yield from replay(part, name, lines, problems)
-                    lines += part.lines
+                    for piece in result():
+                        yield from replay(piece, name, lines, problems)
+                    # (The last piece counts the part's lines.)
+                    lines += piece.lines
 
             entries = collect(_counted(in_order(), progress))
         progress("read", len(entries), 0)

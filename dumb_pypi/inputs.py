@@ -493,10 +493,19 @@ class Slice:
         return self._newlines + (self._last != b"\n")
 
 
-def read_part(path: str, start: int, end: int, json_lines: bool, strict: bool) -> Part:
-    """Read bytes start to end of the list at `path` (whole lines; `end` may be its end)."""
+# Entries in one piece of a part that a worker sends as it reads.
+PIECE_ROWS = 1 << 14
+
+
+def read_part(path: str, start: int, end: int, json_lines: bool, strict: bool) -> Iterator[Part]:
+    """Read bytes start to end of the list at `path` (whole lines; `end` may be its end), in pieces of PIECE_ROWS entries.
+
+    Each piece has the refusals up to its last entry; the last one has the
+    rest, the error that stopped the reading, and the part's line count.
+    """
     problems = _Recorder(strict)
-    rows: list[tuple[int, tuple[Any, ...]]] = []
+    piece: list[tuple[int, tuple[Any, ...]]] = []
+    sent = 0
     error: tuple[int, str] | None = None
     with open(path, "rb") as stream:
         stream.seek(start)
@@ -504,10 +513,13 @@ def read_part(path: str, start: int, end: int, json_lines: bool, strict: bool) -
         reader = read_json_lines if json_lines else read_plain
         try:
             for entry in reader(part, path, problems, start == 0):
-                rows.append((entry.line, tuple(entry.package)))
+                piece.append((entry.line, tuple(entry.package)))
+                if len(piece) == PIECE_ROWS:
+                    yield Part(piece, problems.refusals[sent:], None, part.lines)
+                    piece, sent = [], len(problems.refusals)
         except InputError as e:
             error = (e.line, e.message)
-    return Part(rows, problems.refusals, error, part.lines)
+    yield Part(piece, problems.refusals[sent:], error, part.lines)
 
 
 def replay(part: Part, path: str, first: int, problems: Problems) -> Iterator[Sourced]:

@@ -15,7 +15,10 @@ import multiprocessing
 import multiprocessing.process
 import os
 import pickle
+import queue
 import signal
+import threading
+import types
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
@@ -66,6 +69,13 @@ class Workers:
             pipe.send((function, task))
         return [functools.partial(_result, pipe) for pipe in self._pipes[:len(tasks)]]
 
+    def each_streamed(self, function: Callable[[Any], Iterator[T]], tasks: list[Any]) -> list[Callable[[], Iterator[T]]]:
+        """Start function(task) for each task, one task a worker; each returned callable gives its items as they come."""
+        assert len(tasks) <= self.jobs
+        for pipe, task in zip(self._pipes, tasks):
+            pipe.send((function, task))
+        return [functools.partial(_items, pipe) for pipe in self._pipes[:len(tasks)]]
+
     def map_unordered(self, function: Callable[[Any], T], tasks: Iterable[Any]) -> Iterator[T]:
         """function(task) for each task, in whichever worker is free; the results in the order they come."""
         pending = iter(tasks)
@@ -89,9 +99,9 @@ class Workers:
 
     def read_parts(
         self, path: str, splits: list[tuple[int, int]], json_lines: bool, strict: bool, identity: tuple[int, ...],
-    ) -> list[Callable[[], Part]]:
-        """Read the parts of a list (one a worker); each callable waits for its part."""
-        return self.each(_read_part, [(path, start, end, json_lines, strict, identity) for start, end in splits])
+    ) -> list[Callable[[], Iterator[Part]]]:
+        """Read the parts of a list (one a worker); each callable gives its part in pieces, as they come."""
+        return self.each_streamed(_read_part, [(path, start, end, json_lines, strict, identity) for start, end in splits])
 
     def write_projects(self, root: Path, site: Site, spans: Iterable[list[Project]]) -> Iterator[int]:
         """Write the pages of each run of projects in `spans`; yields the count of pages each run wrote."""
@@ -130,6 +140,21 @@ def _result(pipe: Connection) -> Any:
     return value
 
 
+def _items(pipe: Connection) -> Iterator[Any]:
+    """The items a worker sends one by one (a reply of None each), until its last reply."""
+    while True:
+        try:
+            ok, value = pipe.recv()
+        except EOFError:
+            raise DumbPypiError("a worker process died") from None
+        if ok is None:
+            yield value
+        elif ok:
+            return
+        else:
+            raise value
+
+
 def _serve(pipe: Connection) -> None:
     """A worker's life: run what the parent sends until it closes the pipe."""
     # The parent turns Ctrl-C into exit code 130 and stops the workers.
@@ -145,10 +170,46 @@ def _serve(pipe: Connection) -> None:
             return
         function, task = work
         try:
-            reply: tuple[bool, Any] = (True, function(task))
+            value = function(task)
+            if isinstance(value, types.GeneratorType):
+                _send_all(pipe, value)
+                value = None
+            reply: tuple[bool, Any] = (True, value)
         except Exception as e:
             reply = (False, e if _picklable(e) else DumbPypiError(f"{type(e).__name__}: {e}"))
         pipe.send(reply)
+
+
+def _send_all(pipe: Connection, items: Iterator[Any]) -> None:
+    """Send each item (a reply of None) as it is made.
+
+    A thread sends them, so that making the next item never waits for the
+    parent to take the last (it reads its own part of the list first); what
+    waits meanwhile is pickled, several times smaller than the objects.
+    """
+    pending: queue.SimpleQueue[bytes | None] = queue.SimpleQueue()
+    failed: list[BaseException] = []
+
+    def send() -> None:
+        while (data := pending.get()) is not None:
+            if not failed:
+                try:
+                    pipe.send_bytes(data)
+                except BaseException as e:
+                    failed.append(e)
+
+    sender = threading.Thread(target=send, name="dumb-pypi-send", daemon=True)
+    sender.start()
+    try:
+        for item in items:
+            if failed:
+                break
+            pending.put(pickle.dumps((None, item), pickle.HIGHEST_PROTOCOL))
+    finally:
+        pending.put(None)
+        sender.join()
+    if failed:
+        raise failed[0]
 
 
 def _picklable(error: Exception) -> bool:
@@ -174,14 +235,13 @@ def started(jobs: int) -> Iterator[Workers | None]:
     workers.close()
 
 
-def _read_part(task: tuple[str, int, int, bool, bool, tuple[int, ...]]) -> Part:
+def _read_part(task: tuple[str, int, int, bool, bool, tuple[int, ...]]) -> Iterator[Part]:
     path, start, end, json_lines, strict, identity = task
     if file_identity(path) != identity:
         raise DumbPypiError(f"{path} changed while it was being read")
     with _no_collections():
-        part = read_part(path, start, end, json_lines, strict)
+        yield from read_part(path, start, end, json_lines, strict)
     model.forget()
-    return part
 
 
 @contextlib.contextmanager

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from dumb_pypi import publish, render, workers
+from dumb_pypi import inputs, publish, render, workers
 from dumb_pypi.build import Settings, Summary, build
 from dumb_pypi.cli import main
 from dumb_pypi.errors import InputError, OutputError
@@ -236,9 +236,12 @@ BREAKAGES = {
 
 @pytest.mark.parametrize("json_lines", [False, True])
 @pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+@pytest.mark.parametrize("piece_rows", [inputs.PIECE_ROWS, 7])
 def test_a_list_read_in_parts_gives_the_same_files_warnings_and_errors(
-    tmp_path: Path, parts_read: Path, json_lines: bool, breakage: str,
+    tmp_path: Path, parts_read: Path, json_lines: bool, breakage: str, piece_rows: int, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    # A worker sends its part in pieces as it reads (the workers are forked after this).
+    monkeypatch.setattr(inputs, "PIECE_ROWS", piece_rows)
     lines = BREAKAGES[breakage](_lines(3000, json_lines), json_lines)
     data = b"\n".join(lines) + (b"" if breakage == "cut off" else b"\n")
     assert len(data) > 2 * workers.MIN_BYTES, "long enough to be read in parts"
