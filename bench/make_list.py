@@ -235,7 +235,10 @@ def one_upload_more(records: list[dict[str, Any]]) -> tuple[list[dict[str, Any]]
     new["upload_timestamp"] = LAST_UPLOAD + 3600
     new["hash"] = "sha256=" + "ab" * 32
     new.pop("yanked_reason", None)
-    out = sorted(records + [new], key=lambda r: r["filename"])
+    # Beside the project's other files, the rest of the list in its order:
+    # as a new listing of the same bucket, or a log with one more upload, has it.
+    at = max(i for i, record in enumerate(records) if record is files[-1]) + 1
+    out = records[:at] + [new] + records[at:]
     return out, new["filename"]
 
 

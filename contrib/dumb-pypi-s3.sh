@@ -73,7 +73,7 @@ dumb-pypi \
 # so other files kept in the index bucket are safe. sync uploads a file only
 # when it is newer or of another size than in the bucket, and dumb-pypi
 # rewrites only what changed, so a run uploads only what changed. dumb-pypi's
-# dot-files (lock, manifest, temporary files of a run that died) stay here.
+# dot-files (lock, manifest, build cache, temporary files of a run that died) stay here.
 publish() {
     aws s3 sync "$output" "$INDEX_S3" --delete --only-show-errors --no-progress --exclude '*' "$@" \
         --exclude '.dumb-pypi*' --exclude '*/.dumb-pypi*' ${keep[@]+"${keep[@]}"}

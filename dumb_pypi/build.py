@@ -1,6 +1,7 @@
 """The core: settings in, an index written; callable as a library, never prints."""
 from __future__ import annotations
 
+import array
 import datetime
 import gc
 import hashlib
@@ -8,14 +9,13 @@ import itertools
 import os
 import sys
 import threading
-import urllib.parse
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Generic, NamedTuple, TypeVar
 
 from packaging.utils import NormalizedName
 
-from dumb_pypi import __version__, localdist, plan
+from dumb_pypi import localdist, partial, plan, unchanged
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import (
     MAX_LINE, HashingReader, Problems, Slice, Sourced, check_text, check_url, collect, read_json_lines, read_plain,
@@ -25,84 +25,14 @@ from dumb_pypi.localdist import LocalFile
 from dumb_pypi.model import Package, Project, group_projects
 from dumb_pypi.publish import Manifest, Output, Staged, locked
 from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, spans, started, write_project
-from dumb_pypi.render import Site
+from dumb_pypi.partial import Recorded
+from dumb_pypi.render import Listing, Site
+from dumb_pypi.settings import Settings, Summary, check_settings
 
 
 PACKAGES_JSON = "packages.json"
+__all__ = ["Settings", "Summary", "build", "check_settings"]
 T = TypeVar("T")
-
-
-class Settings(NamedTuple):
-    output_dir: Path
-    package_list: str | None = None
-    package_list_json: str | None = None
-    package_dir: str | None = None
-    previous_package_list: str | None = None
-    previous_package_list_json: str | None = None
-    packages_url: str | None = None
-    title: str = "My Private PyPI"
-    logo: str | None = None
-    logo_width: int | None = None
-    generate_timestamp: bool = True
-    per_release_json: bool = True
-    strict: bool = False
-    allow_empty: bool = False
-    lock_wait: float = 60.0
-    site_url: str | None = None
-    jobs: int | None = None  # processes that read and write; None: one per core
-
-    def output_settings(self) -> dict[str, Any]:
-        """The settings that shape the output: a change to any of them makes a full build."""
-        return {
-            "dumb-pypi": __version__,
-            "packages_url": self.files_url(),
-            "title": self.title,
-            "logo": self.logo,
-            "logo_width": self.logo_width,
-            "generate_timestamp": self.generate_timestamp,
-            "per_release_json": self.per_release_json,
-            "site_url": self.site_url,
-        }
-
-    def files_url(self) -> str | None:
-        """--packages-url, or where --package-dir's files are published: OUTPUT/packages/ from simple/<name>/."""
-        if self.packages_url is None and self.package_dir is not None:
-            return f"../../{localdist.PUBLISHED}/"
-        return self.packages_url
-
-
-def check_settings(settings: Settings) -> None:
-    """Refuse a flag whose value cannot stand in a page as given; raises DumbPypiError naming the flag."""
-    flags: list[tuple[str, str | None, tuple[str, ...] | None]] = [
-        ("--title", settings.title, None),
-        # pip also follows file: links, as in an index of a local folder.
-        ("--packages-url", settings.packages_url, ("http", "https", "file")),
-        # A data: URL keeps the pages free of any network resource.
-        ("--logo", settings.logo, ("http", "https", "data")),
-        ("--site-url", settings.site_url, ("http", "https")),
-    ]
-    for flag, value, schemes in flags:
-        if value is None:
-            continue
-        try:
-            if schemes is None:
-                check_text(value)
-            else:
-                check_url(value, schemes)
-        except ValueError as e:
-            raise DumbPypiError(f"{flag}: {e}") from None
-    if settings.site_url is not None and not urllib.parse.urlsplit(settings.site_url).netloc:
-        raise DumbPypiError(f"--site-url: give the absolute URL where the output folder is served, not {settings.site_url!r}")
-
-
-class Summary(NamedTuple):
-    projects: int
-    files: int
-    skipped: int
-    written: int
-    deleted: int
-    partial: bool
-    read: int = 0
 
 
 def _open(path: str, stdin: IO[bytes] | None) -> tuple[IO[bytes], str]:
@@ -237,15 +167,26 @@ def build(
     progress: Callable[[str, int, int], None] = lambda stage, done, total: None,
     stdin: IO[bytes] | None = None,
     now: datetime.datetime | None = None,
+    rerun: bool = True,
 ) -> Summary:
     """Read the inputs, then write the index; raises DumbPypiError before writing anything on bad input.
 
     `warn` gets problems with the input, `notice` what the run decided and why,
     `progress` how far a long step has got: ("read", entries read, 0) and
-    ("write", project pages written, project pages to write).
+    ("write", project pages written, project pages to write). `rerun` False
+    says the caller has found already that this run must read its whole list
+    (unchanged.rerun and partial.rebuild say None).
     """
     check_settings(settings)
-    problems = Problems(settings.strict, warn)
+    if rerun:
+        summary = unchanged.rerun(settings, warn)
+        if summary is not None:
+            return summary
+        summary = partial.rebuild(settings, warn, notice, now)
+        if summary is not None:
+            return summary
+    problems = Recorded(settings.strict, warn)
+    site = partial.site_of(settings, now)
     jobs = settings.jobs or os.cpu_count() or 1
     # Reading makes millions of objects and no cycles, and each collection of
     # the garbage collector would walk all of them again (a tenth of a
@@ -263,11 +204,18 @@ def build(
         # Workers start before anything is read, so that they share none of the model (see workers.py).
         # --jobs counts this process, which reads and writes too.
         with started(jobs - 1 if _worth_workers(settings) else 0) as pool:
-            return _build(settings, problems, warn, notice, progress, stdin, now, pool, model_built)
+            return _build(settings, problems, warn, notice, progress, stdin, site, pool, model_built)
     finally:
         gc.unfreeze()
         if collecting:
             gc.enable()
+
+
+def _read(settings: Settings, problems: Recorded, projects: int, files: int, cache: bytes | None) -> dict[str, Any]:
+    """The manifest's record of how the list was read and what that gave (see unchanged.py), and of the build cache."""
+    if settings.package_dir is not None:
+        return {}
+    return partial.read_record(settings, problems, projects, files, cache)
 
 
 def _worth_workers(settings: Settings) -> bool:
@@ -284,12 +232,12 @@ def _worth_workers(settings: Settings) -> bool:
 
 def _build(
     settings: Settings,
-    problems: Problems,
+    problems: Recorded,
     warn: Callable[[str], None],
     notice: Callable[[str], None],
     progress: Callable[[str, int, int], None],
     stdin: IO[bytes] | None,
-    now: datetime.datetime | None,
+    site: Site,
     pool: Workers | None,
     model_built: Callable[[], None],
 ) -> Summary:
@@ -303,15 +251,7 @@ def _build(
         raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
     _check_urls(current.entries, settings.files_url())
     if not current.entries and not settings.allow_empty:
-        if settings.package_dir is not None:
-            what = f"{settings.package_dir} has no distribution files"
-        else:
-            skipped = f" ({problems.count} entries skipped)" if problems.count else ""
-            what = f"{current.name}: the list has no files{skipped}"
-        raise DumbPypiError(
-            f"{what}; refusing to publish an empty index"
-            " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
-        )
+        raise partial.empty_index(settings, current.name, problems.count)
 
     previous: ReadList | None = None
     previous_path = settings.previous_package_list_json or settings.previous_package_list
@@ -323,20 +263,15 @@ def _build(
         previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin, pool=pool)
 
     packages = [e.package for e in current.entries]
-    # The entries' places in the list are needed no more.
+    # Of the entries' places in the list, the build cache needs only each
+    # line's project, kept in two flat sequences.
+    lines = partial.EntryLines(
+        array.array("i", [e.line for e in current.entries]) if _caching(settings) else array.array("i"),
+        [e.package.name for e in current.entries] if _caching(settings) else [],
+    )
     current = current._replace(entries=[])
     projects = group_projects(packages)
     model_built()
-    site = Site(
-        packages_url=settings.files_url(),
-        title=settings.title,
-        logo=settings.logo,
-        logo_width=settings.logo_width,
-        generated=(now or datetime.datetime.now(datetime.timezone.utc)) if settings.generate_timestamp else None,
-        per_release_json=settings.per_release_json,
-        site_url=None if settings.site_url is None else settings.site_url.rstrip("/") + "/",
-    )
-
     with locked(settings.output_dir, settings.lock_wait) as output:
         manifest = output.read_manifest()
         journal = output.read_journal()
@@ -358,12 +293,13 @@ def _build(
         project_writes: list[Project] = []
         page_writes: list[str] = []
         for project in projects.values():
-            project_paths = plan.project_paths(project, site)
+            project_paths = plan.project_paths(project.name, (r.version for r in project.releases), site)
             paths.update(project_paths)
             if changed is None or project.name in changed:
                 project_writes.append(project)
                 page_writes.extend(project_paths)
-        index = plan.index_pages(projects, site)
+        listing = Listing.of(list(projects.values()), site)
+        index = plan.listing_pages(listing)
         paths.update(page.path for page in index)
         index_writes = index if changed is None or changed else []
         writes = bool(project_writes or index_writes)
@@ -384,6 +320,8 @@ def _build(
         write_packages_json = writes or not (settings.output_dir / PACKAGES_JSON).exists()
 
         written = 0
+        # Made while the list's objects are at hand; written with the manifest, which vouches for it.
+        cache = _cache(settings, current, lines, problems, projects, listing)
         if writes or stale or write_packages_json or files or metadata:
             output.check([
                 *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
@@ -429,12 +367,26 @@ def _build(
             finally:
                 if staged is not None:
                     staged.discard()
-            output.write_manifest(Manifest(settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha)))
+            if cache is not None:
+                output.write(partial.CACHE_NAME, cache)
+            output.write_manifest(Manifest(
+                settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha),
+                _read(settings, problems, len(projects), len(packages), cache),
+            ))
             output.end()
-        elif manifest is not None and manifest.lists.get("input") != current.sha256:
-            # Nothing changed but the list's bytes: remember them, so the next
-            # run may take this very list as its previous one.
-            output.write_manifest(manifest._replace(lists=_lists(current.sha256, manifest.lists.get("packages"))))
+        elif manifest is not None and (
+            manifest.lists.get("input") != current.sha256
+            or manifest.read != _read(settings, problems, len(projects), len(packages), cache)
+        ):
+            # Nothing changed but the list's bytes (or how it was read):
+            # remember them, so the next run may take this very list as its
+            # previous one, and may tell that it is given the same list again.
+            if cache is not None:
+                output.write(partial.CACHE_NAME, cache)
+            output.write_manifest(manifest._replace(
+                lists=_lists(current.sha256, manifest.lists.get("packages")),
+                read=_read(settings, problems, len(projects), len(packages), cache),
+            ))
 
     return Summary(
         projects=len(projects),
@@ -444,6 +396,33 @@ def _build(
         deleted=output.deleted,
         partial=changed is not None,
         read=sum(f.read for f in current.local),
+    )
+
+
+def _caching(settings: Settings) -> bool:
+    """Whether this run leaves a build cache: for a list read from a file."""
+    path = settings.package_list_json or settings.package_list
+    return settings.package_dir is None and path is not None and path != "-"
+
+
+def _cache(
+    settings: Settings, current: ReadList, lines: partial.EntryLines, problems: Recorded,
+    projects: dict[NormalizedName, Project], listing: Listing,
+) -> bytes | None:
+    """The build cache of this run (see partial.py), for a list read from a file."""
+    path = settings.package_list_json or settings.package_list
+    if not _caching(settings) or path is None:
+        return None
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    if hashlib.sha256(data).hexdigest() != current.sha256:
+        return None  # the list changed while it was read
+    return partial.cache_of(
+        data, settings, current.sha256, lines, problems.refusals,
+        zip(projects.values(), listing.rows, listing.by_project), current.name,
     )
 
 

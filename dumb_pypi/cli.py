@@ -9,8 +9,13 @@ from typing import Any
 from pathlib import Path
 
 from dumb_pypi import __version__
-from dumb_pypi.build import Settings, build, check_settings
 from dumb_pypi.errors import DumbPypiError
+from dumb_pypi.settings import Settings, Summary, check_settings
+from dumb_pypi.unchanged import rerun
+
+# The renderer and the model are imported only when the run has something to
+# do, and what a full build alone needs only for a full build: a rerun with
+# nothing to do ends sooner than they would load.
 
 
 def _number(convert: Callable[[str], float], low: float, high: float, what: str) -> Callable[[str], Any]:
@@ -156,10 +161,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     if lists.count("-") > 1:
         parser.error("only one list can be read from standard input")
     settings = settings_from_args(args)
-    try:
-        check_settings(settings)
-    except DumbPypiError as e:
-        parser.error(str(e))
 
     # Progress only for a person at a terminal: cron gets warnings and the summary.
     progress = Progress() if not args.quiet and sys.stderr.isatty() else None
@@ -174,7 +175,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     start = time.monotonic()
     try:
-        summary = build(settings, warn=warn, notice=notice, progress=progress or _no_progress)
+        # The settings of a rerun with nothing to do are the last run's, which it checked.
+        summary: Summary | None = rerun(settings, warn)
+        if summary is None:
+            try:
+                check_settings(settings)
+            except DumbPypiError as e:
+                parser.error(str(e))
+            from dumb_pypi.partial import rebuild
+
+            summary = rebuild(settings, warn, notice)
+        if summary is None:
+            from dumb_pypi.build import build
+
+            summary = build(settings, warn=warn, notice=notice, progress=progress or _no_progress, rerun=False)
     except DumbPypiError as e:
         print(f"{progress.clear() if progress else ''}error: {e}", file=sys.stderr)
         return 1

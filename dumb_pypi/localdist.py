@@ -18,8 +18,8 @@ from dumb_pypi.errors import DistributionError, DumbPypiError, InvalidFilename
 from dumb_pypi.filenames import has_distribution_extension
 from dumb_pypi.inputs import Problems
 from dumb_pypi.model import Package, make_package
+from dumb_pypi.settings import PUBLISHED as PUBLISHED
 
-PUBLISHED = "packages"
 _CHUNK = 1 << 20
 
 

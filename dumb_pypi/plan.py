@@ -17,12 +17,11 @@ class Page(NamedTuple):
     render: Callable[[], str]
 
 
-def project_paths(project: Project, site: Site) -> list[str]:
-    """The paths of every page that belongs to one project (and goes when it goes)."""
-    name = project.name
+def project_paths(name: str, releases: Iterable[str], site: Site) -> list[str]:
+    """The path of every page that belongs to one project, given its releases' versions (see project_pages)."""
     paths = [f"simple/{name}/index.html", f"simple/{name}/index.v1_json", f"pypi/{name}/json"]
     if site.per_release_json:
-        paths.extend(f"pypi/{name}/{release.version}/json" for release in project.releases)
+        paths.extend(f"pypi/{name}/{version}/json" for version in releases)
     paths.append(f"project/{name}/index.html")
     return paths
 
@@ -35,39 +34,67 @@ def project_pages(project: Project, site: Site) -> list[Page]:
     if site.per_release_json:
         renders.extend(functools.partial(renderer.release_json, release) for release in project.releases)
     renders.append(renderer.project_html)
-    return [Page(path, render) for path, render in zip(project_paths(project, site), renders, strict=True)]
+    paths = project_paths(project.name, (release.version for release in project.releases), site)
+    return [Page(path, page) for path, page in zip(paths, renders, strict=True)]
 
 
 def index_pages(projects: Mapping[NormalizedName, Project], site: Site) -> list[Page]:
-    """The pages that list projects or uploads: rewritten whenever any project changes."""
-    ordered = list(projects.values())
-    pages = [
-        Page("simple/index.html", lambda: render.simple_root_html(ordered)),
-        Page("simple/index.v1_json", lambda: render.simple_root_json(ordered)),
-    ]
-    pages.extend(people_pages(render.Listing(ordered, site)))
-    return pages
+    """The pages that list projects or uploads."""
+    return listing_pages(render.Listing.of(list(projects.values()), site))
 
 
-def people_pages(listing: render.Listing) -> list[Page]:
-    """The listings for people, their search data and our CSS/JS; index.html comes last, as it links the rest."""
-    pages = [
-        Page(f"static/{name}", lambda name=name: render.static_file(name))  # type: ignore[misc]
-        for name in render.STATIC_FILES
+def listing_pages(listing: render.Listing, previous: render.Listing | None = None) -> list[Page]:
+    """The pages that list projects or uploads; index.html comes last, as it links the rest.
+
+    With `previous`, the listing of the last run, only the pages whose data
+    differ from it: the data of a page is compared, never its text, so
+    that a page that does not change is not even rendered.
+    """
+    rows = listing.rows
+    old = previous
+    pages = []
+    if old is None or [(r.name, r.display_name) for r in old.rows] != [(r.name, r.display_name) for r in rows]:
+        pages += [
+            Page("simple/index.html", lambda: render.simple_root_html(rows)),
+            Page("simple/index.v1_json", lambda: render.simple_root_json(rows)),
+        ]
+    if old is None:
+        pages.extend(
+            Page(f"static/{name}", lambda name=name: render.static_file(name))  # type: ignore[misc]
+            for name in render.STATIC_FILES
+        )
+    same_names = old is not None and old.token == listing.token
+    shards = [
+        shard for shard in range(listing.search_shards)
+        if not same_names or listing.shard_rows(shard) != old.shard_rows(shard)  # type: ignore[union-attr]
     ]
     pages.extend(
         Page(f"search/rows{shard}.js", lambda shard=shard: render.search_rows_js(listing, shard))  # type: ignore[misc]
-        for shard in range(listing.search_shards)
+        for shard in shards
     )
-    pages.append(Page("search/names.js", lambda: render.search_names_js(listing)))
+    if shards or not same_names:
+        pages.append(Page("search/names.js", lambda: render.search_names_js(listing)))
+    count = listing.changelog_pages
+
+    def changelog(some: render.Listing, number: int) -> tuple[object, ...]:
+        return (some.changelog_updates(number), number < some.changelog_pages)
+
+    numbers = [n for n in range(1, count + 1) if old is None or changelog(old, n) != changelog(listing, n)]
+    # The newest page is written twice: rendered once.
+    newest = functools.cache(lambda: render.changelog_html(listing, count))
     pages.extend(
-        Page(f"changelog/page{number}.html", lambda number=number: render.changelog_html(listing, number))  # type: ignore[misc]
-        for number in range(1, listing.changelog_pages + 1)
+        Page(render.changelog_path(number), newest if number == count else functools.partial(render.changelog_html, listing, number))
+        for number in numbers
     )
-    pages.append(Page("rss/updates.xml", lambda: render.rss_xml(listing)))
+    if count in numbers or old is None or old.changelog_pages != count:
+        pages.append(Page(render.changelog_path(None), newest))
+    if old is None or old.updates[:render.FEED_SIZE] != listing.updates[:render.FEED_SIZE]:
+        pages.append(Page("rss/updates.xml", lambda: render.rss_xml(listing)))
+    same_frame = old is not None and (len(old.rows), old.initials) == (len(rows), listing.initials)
     pages.extend(
         Page(render.list_page_path(number), lambda number=number: render.list_html(listing, number))  # type: ignore[misc]
         for number in range(listing.list_pages, 0, -1)
+        if not same_frame or old.list_rows(number) != listing.list_rows(number)  # type: ignore[union-attr]
     )
     return pages
 

@@ -35,6 +35,10 @@ class Manifest(NamedTuple):
     # sha256 of the lists this output was built from (the input list, and
     # the packages.json written): a previous list must be one of them.
     lists: dict[str, str] = {}
+    # What reading the input list gave (how it was read, the counts, the
+    # warnings by line): all that a rerun on the very same list must print,
+    # without reading it again.
+    read: dict[str, Any] = {}
 
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -56,6 +60,19 @@ def check_relpath(relpath: str) -> str:
     if _NOT_PLAIN.search(relpath):
         raise OutputError(f"refusing to write {relpath!r}: not a plain path inside the output folder")
     return relpath
+
+
+def check_relpaths(relpaths: list[str]) -> frozenset[str]:
+    """check_relpath for each of many paths (a manifest has one per page), in a few scans of one string.
+
+    Joined by '/', the paths have an empty, "." or ".." segment exactly
+    where one of them does.
+    """
+    text = "/" + "/".join(relpaths) + "/"
+    if relpaths and ("//" in text or "/./" in text or "/../" in text or "\x00" in text or "\\" in text):
+        for relpath in relpaths:
+            check_relpath(relpath)
+    return frozenset(relpaths)
 
 
 def _umask() -> int | None:
@@ -118,6 +135,7 @@ class Output:
         self._chmod = umask is None or umask & 0o644 != 0
         self.written = 0
         self.deleted = 0
+        self.manifest_order: list[str] = []
 
     def _check_inside(self, relpath: str, folder: str) -> None:
         real = os.path.realpath(self._prefix + "/" + folder)
@@ -339,23 +357,40 @@ class Output:
         except ValueError:
             return {}
 
-    def read_manifest(self) -> Manifest | None:
-        data = self._read_json(MANIFEST_NAME)
+    def read_manifest(self, paths: bool = True) -> Manifest | None:
+        """The last run's manifest; with paths=False, all of it but the paths, which is cheap to read.
+
+        A manifest is two lines: the header, then every path. (An older one
+        is one line that has it all.)
+        """
         try:
+            with open(self.root / MANIFEST_NAME, "rb") as f:
+                header = json.loads(f.readline())
+                if "paths" in header:
+                    listed = header["paths"]
+                else:
+                    listed = json.loads(f.read()) if paths else []
+            # In the order written (sorted), for write_manifest to keep.
+            self.manifest_order = listed
             return Manifest(
-                settings=data["settings"],
-                paths=frozenset(map(check_relpath, data["paths"])),
-                lists={str(k): str(v) for k, v in data.get("lists", {}).items()},
+                settings=header["settings"],
+                paths=check_relpaths(listed),
+                lists={str(k): str(v) for k, v in header.get("lists", {}).items()},
+                read=dict(header.get("read", {})),
             )
-        except (KeyError, TypeError, AttributeError, OutputError):
+        except FileNotFoundError:
+            return None
+        except (ValueError, KeyError, TypeError, AttributeError, OutputError):
             # A damaged or missing manifest licenses no deletion; this run rewrites it.
             return None
 
-    def write_manifest(self, manifest: Manifest) -> None:
-        self.write(MANIFEST_NAME, json.dumps(
-            {"settings": manifest.settings, "paths": sorted(manifest.paths), "lists": manifest.lists},
-            separators=(",", ":"), sort_keys=True,
-        ) + "\n")
+    def write_manifest(self, manifest: Manifest, order: list[str] | None = None) -> None:
+        """Write the manifest; `order`, the same paths as a list, sorted but for a few, sorts in linear time."""
+        header = {"settings": manifest.settings, "lists": manifest.lists, "read": manifest.read}
+        self.write(MANIFEST_NAME, "".join((
+            json.dumps(header, separators=(",", ":"), sort_keys=True), "\n",
+            json.dumps(sorted(manifest.paths if order is None else order), separators=(",", ":")), "\n",
+        )))
 
     def read_journal(self) -> frozenset[str] | None:
         """The paths an interrupted run may have created, or None when the last run finished."""

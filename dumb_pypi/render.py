@@ -205,12 +205,12 @@ def package_line(p: Package) -> str:
 
 
 # simple/index.html
-def simple_root_html(projects: Sequence[Project]) -> str:
+def simple_root_html(projects: Sequence[Row]) -> str:
     return _env().get_template("simple_root.html").render(projects=projects)
 
 
 # simple/index.v1_json
-def simple_root_json(projects: Sequence[Project]) -> str:
+def simple_root_json(projects: Sequence[Row]) -> str:
     return _dumps({
         "meta": {"api-version": "1.1"},
         "projects": [{"name": p.display_name} for p in projects],
@@ -722,11 +722,38 @@ class Row(NamedTuple):
 
 
 class Update(NamedTuple):
-    """One release in the changelog: when its newest file was uploaded."""
+    """One release in the changelog and the feed: when its newest file was uploaded, and what they show of it."""
 
     timestamp: int | float
-    project: Project
-    release: Release
+    name: str
+    display_name: str
+    version: str
+    yanked: bool
+    files: int
+    uploaders: str
+    summary: str | None
+
+
+def project_listing(project: Project) -> tuple[Row, list[Update]]:
+    """All that the listings show of one project: its row, and an update per release with an upload time, newest release first.
+
+    The listings are made of these alone, so that a rerun can keep them for
+    the projects it does not read again.
+    """
+    latest = project.latest
+    last: int | float | None = project.last_upload
+    last = None if last is None else int(last)
+    row = Row(project.name, project.display_name, latest.version, last, _day(last), latest.first("summary"))
+    updates = []
+    # Newest release first, so that of two uploads at one instant the newer version leads.
+    for r in reversed(project.releases):
+        times = [f.upload_timestamp for f in r.files if f.upload_timestamp is not None]
+        if times:
+            updates.append(Update(
+                max(times), project.name, project.display_name, r.version, r.yanked, len(r.files), _uploaders(r),
+                r.first("summary"),
+            ))
+    return row, updates
 
 
 def _initial(name: str) -> str:
@@ -734,79 +761,94 @@ def _initial(name: str) -> str:
 
 
 class Listing:
-    """What the listing pages share, worked out once per build however many pages use it."""
+    """What the listing pages share, worked out once per build however many pages use it.
 
-    def __init__(self, projects: Sequence[Project], site: Site) -> None:
-        self.projects = projects
+    `rows` are in name order; `updates` are each project's, in the same order.
+    """
+
+    def __init__(self, rows: Sequence[Row], updates: Sequence[Sequence[Update]], site: Site) -> None:
+        self.rows = rows
+        self.by_project = updates
         self.site = site
+
+    @classmethod
+    def of(cls, projects: Sequence[Project], site: Site) -> Listing:
+        listed = [project_listing(p) for p in projects]
+        return cls([row for row, _ in listed], [updates for _, updates in listed], site)
 
     @property
     def list_pages(self) -> int:
-        return max(1, -(-len(self.projects) // PAGE_SIZE))
+        return max(1, -(-len(self.rows) // PAGE_SIZE))
 
-    @functools.cached_property
-    def rows(self) -> list[Row]:
-        rows = []
-        for p in self.projects:
-            latest = p.latest
-            last: int | float | None = p.last_upload
-            last = None if last is None else int(last)
-            rows.append(Row(p.name, p.display_name, latest.version, last, _day(last), latest.first("summary")))
-        return rows
+    def list_rows(self, number: int) -> Sequence[Row]:
+        start = (number - 1) * PAGE_SIZE
+        return self.rows[start:start + PAGE_SIZE]
 
     @functools.cached_property
     def initials(self) -> dict[int, str]:
         """Row number -> initial ('0' for any digit) of the first project with each initial."""
         firsts: dict[int, str] = {}
         previous = ""
-        for number, project in enumerate(self.projects):
-            initial = _initial(project.name)
+        for number, row in enumerate(self.rows):
+            initial = _initial(row.name)
             if initial != previous:
                 firsts[number] = previous = initial
         return firsts
 
     @functools.cached_property
-    def changelog_pages(self) -> int:
-        count = sum(1 for p in self.projects for r in p.releases if r.first("upload_timestamp") is not None)
-        return max(1, -(-count // PAGE_SIZE))
-
-    @functools.cached_property
     def updates(self) -> list[Update]:
-        updates = []
-        for p in self.projects:
-            # Newest release first, so that of two uploads at one instant the newer version leads.
-            for r in reversed(p.releases):
-                times = [f.upload_timestamp for f in r.files if f.upload_timestamp is not None]
-                if times:
-                    updates.append(Update(max(times), p, r))
-        # Newest first; the projects come in name order and the sort is stable, so ties stay reproducible.
+        """Every release with an upload time, newest first."""
+        updates = [u for project in self.by_project for u in project]
+        # The projects come in name order and the sort is stable, so ties stay reproducible.
         updates.sort(key=lambda u: u.timestamp, reverse=True)
         return updates
 
-    @functools.cached_property
-    def search(self) -> tuple[str, list[str]]:
-        """The search data: a token naming this exact data, and each shard's rows as JSON."""
-        shards = []
-        for start in range(0, len(self.rows), SHARD_SIZE):
-            chunk = self.rows[start:start + SHARD_SIZE]
-            shards.append(_js_json([[r.display_name, r.version, r.last_upload, r.summary] for r in chunk]))
-        digest = hashlib.sha256(self.names.encode())
-        for shard in shards:
-            digest.update(shard.encode())
-        return digest.hexdigest()[:16], shards
+    @property
+    def changelog_pages(self) -> int:
+        return max(1, -(-len(self.updates) // PAGE_SIZE))
+
+    def changelog_updates(self, number: int) -> list[Update]:
+        """The updates on changelog page `number`, newest first.
+
+        Pages are counted from the oldest upload, and every page but the
+        newest is full: a new upload changes the newest page alone, and never
+        moves the releases of the older pages.
+        """
+        total = len(self.updates)
+        return self.updates[max(0, total - number * PAGE_SIZE):total - (number - 1) * PAGE_SIZE]
 
     @functools.cached_property
     def names(self) -> str:
-        return "\n".join(p.name for p in self.projects)
+        return "\n".join(row.name for row in self.rows)
+
+    @functools.cached_property
+    def token(self) -> str:
+        """Names the list of projects: row K of every search file is the same project while it stays."""
+        return hashlib.sha256(self.names.encode()).hexdigest()[:16]
+
+    @functools.cached_property
+    def shards(self) -> list[str]:
+        """Each shard's rows as JSON."""
+        return [
+            _js_json([[r.display_name, r.version, r.last_upload, r.summary] for r in self.shard_rows(shard)])
+            for shard in range(self.search_shards)
+        ]
+
+    def shard_rows(self, shard: int) -> Sequence[Row]:
+        return self.rows[shard * SHARD_SIZE:(shard + 1) * SHARD_SIZE]
 
     @property
     def search_shards(self) -> int:
-        return -(-len(self.projects) // SHARD_SIZE)
+        return -(-len(self.rows) // SHARD_SIZE)
 
 
 def _js_json(value: Any) -> str:
     # JSON is JavaScript, except that older engines end a string at U+2028/U+2029.
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+
+
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def list_page_path(number: int) -> str:
@@ -820,38 +862,40 @@ def list_html(listing: Listing, number: int) -> str:
     jumps = [(initial, row // PAGE_SIZE + 1) for row, initial in listing.initials.items()]
     return _env().get_template("projects.html").render(
         **_page_context(listing.site, depth),
-        rows=listing.rows[start:start + PAGE_SIZE],
+        rows=listing.list_rows(number),
         start=start,
         total=len(listing.rows),
         number=number,
         pages=listing.list_pages,
         initials=listing.initials,
         jumps=jumps,
-        token=listing.search[0],
+        token=listing.token,
         shard_size=SHARD_SIZE,
     )
 
 
 def index_html(projects: Sequence[Project], site: Site) -> str:
     """index.html alone, as a build of PROJECTS writes it."""
-    return list_html(Listing(projects, site), 1)
+    return list_html(Listing.of(projects, site), 1)
 
 
-# changelog/page<N>.html: releases, newest upload first, PAGE_SIZE a page
+def changelog_path(number: int | None) -> str:
+    """changelog/page<N>.html; None for changelog/index.html, the newest page at a link that never changes."""
+    return "changelog/index.html" if number is None else f"changelog/page{number}.html"
+
+
+# changelog/page<N>.html, N from 1 for the oldest uploads, and
+# changelog/index.html, the same as the newest page: releases, newest upload
+# first, PAGE_SIZE a page
 def changelog_html(listing: Listing, number: int) -> str:
-    start = (number - 1) * PAGE_SIZE
-    updates = listing.updates[start:start + PAGE_SIZE]
     return _env().get_template("changelog.html").render(
         **_page_context(listing.site, 1),
         updates=[
-            (_moment(u.timestamp), u.project.name, u.project.display_name, u.release.version, u.release.yanked,
-             _files_phrase(len(u.release.files)), _uploaders(u.release))
-            for u in updates
+            (_moment(u.timestamp), u.name, u.display_name, u.version, u.yanked, _files_phrase(u.files), u.uploaders)
+            for u in listing.changelog_updates(number)
         ],
-        start=start,
-        total=len(listing.updates),
         number=number,
-        pages=listing.changelog_pages,
+        newer=number < listing.changelog_pages,
     )
 
 
@@ -859,16 +903,16 @@ def _uploaders(release: Release) -> str:
     return ", ".join(sorted({f.uploaded_by for f in release.files if f.uploaded_by is not None}))
 
 
-# search/names.js: every project's normalised name, in name order
+# search/names.js: every project's normalised name, in name order, and the
+# version of each shard of rows, so that a browser loads a shard anew when it changes
 def search_names_js(listing: Listing) -> str:
-    token, _ = listing.search
-    return f"dumbPypi.names({_js_json(token)},{_js_json(listing.names)});\n"
+    versions = [_short_hash(shard) for shard in listing.shards]
+    return f"dumbPypi.names({_js_json(listing.token)},{_js_json(listing.names)},{_js_json(versions)});\n"
 
 
 # search/rows<K>.js: the rows of projects K*SHARD_SIZE and on, for the filter's results
 def search_rows_js(listing: Listing, shard: int) -> str:
-    token, shards = listing.search
-    return f"dumbPypi.rows({_js_json(token)},{shard},{shards[shard]});\n"
+    return f"dumbPypi.rows({_js_json(listing.token)},{shard},{listing.shards[shard]});\n"
 
 
 # XML 1.0 allows no control characters but tab and newlines, not even as references.
@@ -891,12 +935,12 @@ def rss_xml(listing: Listing) -> str:
     updates = listing.updates[:FEED_SIZE]
     items = [
         {
-            "title": f"{u.project.display_name} {u.release.version}",
-            "link": f"{base}project/{u.project.name}/#v{urllib.parse.quote(u.release.version)}",
-            "guid": f"{u.project.name}=={u.release.version}@{upload_time(u.timestamp)}",
-            "description": u.release.first("summary") or _files_phrase(len(u.release.files)),
+            "title": f"{u.display_name} {u.version}",
+            "link": f"{base}project/{u.name}/#v{urllib.parse.quote(u.version)}",
+            "guid": f"{u.name}=={u.version}@{upload_time(u.timestamp)}",
+            "description": u.summary or _files_phrase(u.files),
             "date": _rfc822(u.timestamp),
-            "category": u.project.name,
+            "category": u.name,
         }
         for u in updates
     ]

@@ -273,9 +273,10 @@ def test_the_no_javascript_list_pages_and_changelog_render_cleanly(
         browser.find("a[rel=prev]").click()
         browser.wait(5, lambda d: d.current_url.endswith("/list/page199.html"))
 
-        browser.open(server.url + "changelog/page1.html")
+        # The newest page, at the link every header gives.
+        browser.open(server.url + "changelog/index.html")
         rows = browser.rows("table.changelog tbody tr")
-        assert len(rows) == 500
+        assert len(rows) == (PROJECTS % 500 or 500)
         newest = datetime.datetime.fromtimestamp(T0 + (PROJECTS - 1) * 60, datetime.timezone.utc)
         assert rows[0][0] == newest.strftime("%Y-%m-%d %H:%M:%S UTC")
         browser.check_page(tmp_path, "changelog", server.url)

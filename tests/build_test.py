@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from dumb_pypi import build as build_module
+from tests.support import output_tree
+from dumb_pypi import settings as settings_module
 from dumb_pypi.build import Settings, Summary, build
 from dumb_pypi.errors import DumbPypiError, InputError
-from dumb_pypi.publish import LOCK_NAME, MANIFEST_NAME
+from dumb_pypi.partial import CACHE_NAME
+from dumb_pypi.publish import LOCK_NAME, MANIFEST_NAME, Output
 
 NOW = datetime.datetime(2024, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
 Record = Mapping[str, Any]
@@ -24,7 +26,7 @@ FOO_BAR: list[dict[str, Any]] = [
 # The listing pages for people, their search data and their CSS and script,
 # as an index of fewer than 256 projects has them.
 LISTINGS = {
-    "index.html", "changelog/page1.html", "rss/updates.xml",
+    "index.html", "changelog/page1.html", "changelog/index.html", "rss/updates.xml",
     "search/names.js", "search/rows0.js", "static/dumb-pypi.css", "static/dumb-pypi.js",
 }
 
@@ -46,8 +48,8 @@ def run(
     return build(Settings(output_dir=out, package_list_json=str(listing), **settings), now=now)
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def tree(root: Path) -> dict[str, object]:
+    return output_tree(root)
 
 
 def folders(root: Path) -> set[str]:
@@ -68,6 +70,7 @@ def test_full_build_writes_the_tree(tmp_path: Path) -> None:
     assert set(tree(out)) == LISTINGS | {
         LOCK_NAME,
         MANIFEST_NAME,
+        CACHE_NAME,
         "packages.json",
         "simple/index.html",
         "simple/index.v1_json",
@@ -83,8 +86,8 @@ def test_full_build_writes_the_tree(tmp_path: Path) -> None:
         "project/foo/index.html",
         "project/bar-baz/index.html",
     }
-    # 20 pages and packages.json; the manifest is bookkeeping, not counted.
-    assert summary == Summary(projects=2, files=4, skipped=0, written=21, deleted=0, partial=False)
+    # 21 pages and packages.json; the manifest is bookkeeping, not counted.
+    assert summary == Summary(projects=2, files=4, skipped=0, written=22, deleted=0, partial=False)
     root = json.loads((out / "simple/index.v1_json").read_text())
     assert [p["name"] for p in root["projects"]] == ["Bar_Baz", "foo"]
     foo = json.loads((out / "simple/foo/index.v1_json").read_text())
@@ -124,11 +127,18 @@ def test_full_build_is_reproducible(tmp_path: Path) -> None:
     run(tmp_path / "a", FOO_BAR)
     run(tmp_path / "b", list(reversed(FOO_BAR)))
     a, b = tree(tmp_path / "a"), tree(tmp_path / "b")
-    # Only the manifest tells the two lists apart: it records their bytes' hash.
-    manifest_a, manifest_b = json.loads(a.pop(MANIFEST_NAME)), json.loads(b.pop(MANIFEST_NAME))
+    # Only the manifest and the build cache tell the two lists apart: they record their bytes' hash.
+    manifest_a, manifest_b = Output(tmp_path / "a").read_manifest(), Output(tmp_path / "b").read_manifest()
+    assert manifest_a is not None and manifest_b is not None
+    del a[MANIFEST_NAME], b[MANIFEST_NAME]
+    cache_a, cache_b = a.pop(CACHE_NAME), b.pop(CACHE_NAME)
     assert a == b
-    assert manifest_a["lists"]["input"] != manifest_b["lists"]["input"]
-    assert {**manifest_a, "lists": None} == {**manifest_b, "lists": None}
+    assert manifest_a.lists["input"] != manifest_b.lists["input"]
+    # ... and the cache's own hash.
+    assert manifest_a._replace(lists={}, read={**manifest_a.read, "cache": None}) == (
+        manifest_b._replace(lists={}, read={**manifest_b.read, "cache": None})
+    )
+    assert cache_a["input"] != cache_b["input"]  # type: ignore[index]
 
 
 def test_a_stale_path_is_deleted_when_its_project_disappears(tmp_path: Path) -> None:
@@ -167,9 +177,10 @@ def test_partial_build_with_nothing_changed_writes_nothing(tmp_path: Path) -> No
     summary = run(out, list(reversed(FOO_BAR)), partial=True)
     assert summary.partial
     assert (summary.written, summary.deleted) == (0, 0)
-    # The same records in another order: only the manifest learns the new bytes.
+    # The same records in another order: only the manifest and the build cache learn the new bytes.
     after = stats(out)
     assert after.pop(MANIFEST_NAME) != before.pop(MANIFEST_NAME)
+    assert after.pop(CACHE_NAME) != before.pop(CACHE_NAME)
     assert after == before
 
 
@@ -192,11 +203,12 @@ def test_partial_build_writes_only_the_changed_project_and_the_indexes(tmp_path:
     summary = run(out, changed, partial=True)
     after = stats(out)
     rewritten = {path for path in after if after[path] != before.get(path)}
-    assert rewritten == LISTINGS | {
+    # Yanking its only release changes no listing: its row and the list of projects stay as they were.
+    assert rewritten == {
         "simple/bar-baz/index.html", "simple/bar-baz/index.v1_json", "pypi/bar-baz/json", "pypi/bar-baz/0.1/json",
-        "project/bar-baz/index.html", "simple/index.html", "simple/index.v1_json", "packages.json", MANIFEST_NAME,
+        "project/bar-baz/index.html", "packages.json", MANIFEST_NAME, CACHE_NAME,
     }
-    assert summary.partial and summary.written == len(rewritten - {MANIFEST_NAME})
+    assert summary.partial and summary.written == len(rewritten - {MANIFEST_NAME, CACHE_NAME})
     assert tree(out) == tree_of_full_build(tmp_path, changed)
 
 
@@ -270,9 +282,9 @@ def test_a_changed_setting_makes_a_full_build(tmp_path: Path, change: dict[str, 
 def test_a_new_dumb_pypi_version_makes_a_full_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     run(out, FOO_BAR)
-    monkeypatch.setattr(build_module, "__version__", "999")
+    monkeypatch.setattr(settings_module, "__version__", "999")
     summary = run(out, FOO_BAR, partial=True)
-    assert not summary.partial and summary.written == 21
+    assert not summary.partial and summary.written == 22
 
 
 def test_a_previous_list_without_a_manifest_makes_a_full_build(tmp_path: Path) -> None:
@@ -322,7 +334,7 @@ def test_allow_empty_builds_an_empty_index(tmp_path: Path) -> None:
     summary = run(out, [], allow_empty=True)
     assert summary.projects == summary.files == 0
     assert set(tree(out)) == LISTINGS - {"search/rows0.js"} | {
-        LOCK_NAME, MANIFEST_NAME, "packages.json", "simple/index.html", "simple/index.v1_json",
+        LOCK_NAME, MANIFEST_NAME, CACHE_NAME, "packages.json", "simple/index.html", "simple/index.v1_json",
     }
     assert json.loads((out / "simple/index.v1_json").read_text())["projects"] == []
     assert (out / "packages.json").read_text() == ""

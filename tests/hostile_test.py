@@ -5,6 +5,7 @@ import hashlib
 import html.parser
 import io
 import json
+import marshal
 import os
 import re
 import sys
@@ -391,9 +392,9 @@ def _strings(value: Any) -> Iterator[str]:
         yield value
     elif isinstance(value, dict):
         for key, item in value.items():
-            yield key
+            yield from _strings(key)
             yield from _strings(item)
-    elif isinstance(value, list):
+    elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _strings(item)
 
@@ -420,14 +421,20 @@ def _check_page(path: Path, relpath: str) -> list[str]:
         problems = Problems(True, lambda message: pytest.fail(message))
         assert len(list(read_json_lines(io.BytesIO(b"".join(lines)), relpath, problems))) == len(lines)
         return [s for line in lines for s in _strings(json.loads(line))]
-    if path.name in ("json", ".dumb-pypi-manifest.json") or path.name.endswith("_json"):
+    if path.name == ".dumb-pypi-manifest.json":
+        # A header, then the paths: a line of JSON each.
+        return [s for line in path.read_text(encoding="utf-8").splitlines() for s in _strings(json.loads(line))]
+    if path.name == ".dumb-pypi-cache":
+        # Data for the next run (never served): its text is what the listings show; the list's lines are bytes.
+        return list(_strings(marshal.loads(path.read_bytes())))
+    if path.name == "json" or path.name.endswith("_json"):
         return list(_strings(json.loads(path.read_text(encoding="utf-8"))))
     if relpath.startswith("search/") and path.name.endswith(".js"):
         # The search box's data: one call whose arguments are JSON, never code.
         call = re.fullmatch(r"dumbPypi\.(names|rows)\((.*)\);\n", path.read_text(encoding="utf-8"), re.S)
         assert call is not None, relpath
         arguments = json.loads("[" + call.group(2) + "]")
-        assert len(arguments) == {"names": 2, "rows": 3}[call.group(1)], relpath
+        assert len(arguments) == {"names": 3, "rows": 3}[call.group(1)], relpath
         return list(_strings(arguments))
     if relpath.startswith("static/"):
         # Our own CSS and script: the same bytes in every index, whatever the input.

@@ -12,17 +12,14 @@ from typing import Any
 import pytest
 
 from dumb_pypi import inputs, publish, render, workers
+from tests.support import output_tree
 from dumb_pypi.build import Settings, Summary, build
 from dumb_pypi.cli import main
 from dumb_pypi.errors import InputError, OutputError
 
 
-def tree(root: Path) -> dict[str, bytes]:
-    return {
-        p.relative_to(root).as_posix(): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != publish.LOCK_NAME
-    }
+def tree(root: Path) -> dict[str, object]:
+    return output_tree(root, skip=[publish.LOCK_NAME])
 
 
 def listing(path: Path, projects: int, extra: str = "") -> Path:

@@ -251,6 +251,7 @@ def test_an_unknown_project_is_a_404(site: Site, path: str, accept: str | None) 
     "path",
     [
         "/.dumb-pypi-manifest.json",
+        "/.dumb-pypi-cache",
         "/.dumb-pypi.lock",
         "/simple/aspy-yaml/.dumb-pypi-tmp-k2j4h1",
         "/simple/.dumb-pypi-tmp-zzz",

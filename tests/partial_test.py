@@ -4,30 +4,29 @@ from __future__ import annotations
 import fcntl
 import html.parser
 import json
+import marshal
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
-from dumb_pypi import publish
+from dumb_pypi import partial, publish, render
+from tests.support import output_tree
 from dumb_pypi.build import Settings, Summary, build
-from dumb_pypi.errors import LockedError
+from dumb_pypi.errors import DumbPypiError, LockedError
 
 
-def tree(root: Path) -> dict[str, bytes]:
+def tree(root: Path) -> dict[str, Any]:
     """Every file below root (but the lock, which holds nothing) by relative path."""
-    return {
-        str(p.relative_to(root)): p.read_bytes()
-        for p in sorted(root.rglob("*"))
-        if p.is_file() and p.name != publish.LOCK_NAME
-    }
+    return output_tree(root, skip=[publish.LOCK_NAME])
 
 
 def mtimes(root: Path) -> dict[str, int]:
@@ -49,8 +48,9 @@ def run(out: Path, listing: str, previous: str | None = None, **overrides: Any) 
         allow_empty=True,
         lock_wait=0,
     )
+    warn = overrides.pop("warn", lambda message: None)
     options.update(overrides)
-    return build(Settings(**options))
+    return build(Settings(**options), warn=warn)
 
 
 # A few spellings that normalise alike, so projects merge and split as lists change.
@@ -136,8 +136,8 @@ def test_a_partial_build_rewrites_only_the_changed_project_and_the_listings(tmp_
     rewritten = {p for p in now if p in stamps and now[p] != stamps[p]}
     assert rewritten == {
         "simple/index.html", "simple/index.v1_json", "index.html", "packages.json",
-        "changelog/page1.html", "rss/updates.xml", "search/names.js", "search/rows0.js",
-        "static/dumb-pypi.css", "static/dumb-pypi.js", publish.MANIFEST_NAME,
+        "changelog/page1.html", "changelog/index.html", "rss/updates.xml", "search/names.js", "search/rows0.js",
+        publish.MANIFEST_NAME, partial.CACHE_NAME,
     }
     assert not (out / "simple" / "three").exists() and not (out / "pypi" / "three").exists()
     assert not (out / "project" / "three").exists()
@@ -196,7 +196,8 @@ def test_a_damaged_manifest_licenses_no_deletion(tmp_path: Path) -> None:
     run(out, small_index(tmp_path, ["one"]))
 
     assert (out / "simple" / "two" / "index.html").is_file()  # left, not guessed at
-    assert json.loads((out / publish.MANIFEST_NAME).read_text())["paths"]
+    manifest = publish.Output(out).read_manifest()
+    assert manifest is not None and manifest.paths
 
 
 class _Links(html.parser.HTMLParser):
@@ -365,3 +366,209 @@ def test_the_lock_is_released_when_a_run_fails(tmp_path: Path) -> None:
         run(out, listing)
     (out / "simple").unlink()
     assert run(out, listing).written > 0
+
+
+# --- Reruns from the build cache ---------------------------------------------------
+
+
+@st.composite
+def lines(draw: st.DrawFn) -> str:
+    """A line of a JSON list: mostly records, some skipped with a warning, some warned about, blank lines."""
+    kind = draw(st.sampled_from(["record", "record", "record", "skipped", "unknown-key", "blank"]))
+    if kind == "blank":
+        return ""
+    record = draw(records())
+    if kind == "skipped":
+        record = {"filename": draw(st.sampled_from(["noversion.tar.gz", "alpha-1.0.txt", "gamma-9.0.exe.bak"]))}
+    elif kind == "unknown-key":
+        record["colour"] = "red"
+    return json.dumps(record)
+
+
+@st.composite
+def list_changes(draw: st.DrawFn) -> tuple[list[str], list[str]]:
+    """A list, and the list of a later run: some lines kept, some dropped, some added, some repeated."""
+    before = draw(st.lists(lines(), max_size=12))
+    if draw(st.booleans()):
+        return before, draw(st.lists(lines(), max_size=12))
+    after = [line for line in before if draw(st.booleans()) or draw(st.booleans())]
+    for _ in range(draw(st.integers(0, 4))):
+        added = draw(st.one_of(lines(), st.sampled_from(before))) if before else draw(lines())
+        after.insert(draw(st.integers(0, len(after))), added)
+    if draw(st.booleans()):
+        after = draw(st.permutations(after))
+    return before, after
+
+
+def attempt(out: Path, listing: Path, previous: str | None = None, **overrides: Any) -> tuple[list[str], str]:
+    """The warnings of a run, and its error or its summary."""
+    warnings: list[str] = []
+    try:
+        summary = run(out, str(listing), previous, warn=warnings.append, **overrides)
+    except DumbPypiError as e:
+        return warnings, f"error: {e}"
+    return warnings, repr(summary._replace(written=0, deleted=0))
+
+
+@pytest.fixture
+def from_cache(monkeypatch: pytest.MonkeyPatch) -> list[Summary | None]:
+    """What each partial build from the build cache gave (None: it read the whole list)."""
+    results: list[Summary | None] = []
+    build_from_cache = partial.build
+
+    def spy(*args: Any, **kwargs: Any) -> Summary | None:
+        results.append(build_from_cache(*args, **kwargs))
+        return results[-1]
+
+    monkeypatch.setattr(partial, "build", spy)
+    return results
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(change=list_changes(), per_release=st.booleans(), strict=st.booleans())
+def test_a_rerun_from_the_build_cache_gives_what_reading_the_whole_list_gives(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch, from_cache: list[Summary | None],
+    change: tuple[list[str], list[str]], per_release: bool, strict: bool,
+) -> None:
+    # Small pages, so that a few releases cross the changelog's pages, and projects the list's and the search's.
+    monkeypatch.setattr(render, "PAGE_SIZE", 2)
+    monkeypatch.setattr(render, "SHARD_SIZE", 2)
+    before, after = change
+    work = tmp_path_factory.mktemp("cache")
+    (work / "a.json").write_text("".join(line + "\n" for line in before))
+    (work / "b.json").write_text("".join(line + "\n" for line in after))
+    try:
+        run(work / "cached", str(work / "a.json"), per_release_json=per_release)
+    except DumbPypiError:
+        assume(False)  # the first run must succeed for a rerun to have anything to start from
+    shutil.copytree(work / "cached", work / "uncached")
+    (work / "uncached" / partial.CACHE_NAME).unlink()
+    unchanged = tree(work / "cached")
+    previous = str(work / "cached" / "packages.json")
+
+    from_cache.clear()
+    cached = attempt(work / "cached", work / "b.json", previous, per_release_json=per_release, strict=strict)
+    # The cache was used, or the very same list was told from the manifest alone, or the list stops the build.
+    used = bool(from_cache) and from_cache[0] is not None
+    event("error" if cached[1].startswith("error:") else "from the cache" if used else "same list")
+    event(f"{len(cached[0])} warnings" if cached[0] else "no warnings")
+    assert used or before == after and not from_cache or cached[1].startswith("error:"), "the cache was not used"
+    uncached = attempt(work / "uncached", work / "b.json", str(work / "uncached" / "packages.json"),
+                       per_release_json=per_release, strict=strict)
+    # The same warnings, in the same order with the same line numbers, and the same error or summary.
+    assert cached == uncached
+    if cached[1].startswith("error:"):
+        assert tree(work / "cached") == unchanged  # nothing published
+    else:
+        run(work / "full", str(work / "b.json"), per_release_json=per_release)
+        assert tree(work / "cached") == tree(work / "full")
+
+
+def _two_lists(tmp_path: Path) -> tuple[str, str]:
+    base = [{"filename": f"p{i}-1.0.tar.gz", "upload_timestamp": 1_600_000_000 + i} for i in range(6)]
+    more = base + [{"filename": "p3-2.0.tar.gz", "upload_timestamp": 1_700_000_000}]
+    return write_list(tmp_path / "a.json", base), write_list(tmp_path / "b.json", more)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        pytest.param(lambda data: data[: len(data) // 2], id="cut-short"),
+        pytest.param(lambda data: b"not marshal at all", id="garbage"),
+        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "format": -1}), id="another-format"),
+        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "input": "0" * 64}), id="another-list"),
+        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "projects": {}}, 2), id="edited"),
+        pytest.param(lambda data: marshal.dumps([1, 2, 3]), id="not-a-dict"),
+    ],
+)
+def test_a_damaged_build_cache_falls_back_to_reading_the_whole_list(
+    tmp_path: Path, from_cache: list[Summary | None], damage: Callable[[bytes], bytes],
+) -> None:
+    first, second = _two_lists(tmp_path)
+    out = tmp_path / "out"
+    run(out, first)
+    cache = out / partial.CACHE_NAME
+    cache.write_bytes(damage(cache.read_bytes()))
+    warnings: list[str] = []
+    from_cache.clear()
+
+    summary = run(out, second, str(out / "packages.json"), warn=warnings.append)
+
+    assert from_cache == [None] and summary.partial and not warnings
+    run(tmp_path / "full", second)
+    assert tree(out) == tree(tmp_path / "full")
+    # The run wrote a good cache again, which the next run uses.
+    run(out, first, str(out / "packages.json"))
+    assert from_cache[-1] is not None
+
+
+def test_a_rerun_from_the_cache_writes_only_the_pages_one_upload_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_cache: list[Summary | None],
+) -> None:
+    monkeypatch.setattr(render, "PAGE_SIZE", 2)
+    monkeypatch.setattr(render, "SHARD_SIZE", 2)
+    first, second = _two_lists(tmp_path)
+    out = tmp_path / "out"
+    run(out, first)
+    stamps = mtimes(out)
+    time.sleep(0.01)
+
+    summary = run(out, second, str(out / "packages.json"))
+
+    assert from_cache[-1] is not None
+    now = mtimes(out)
+    rewritten = {path for path in now if now[path] != stamps.get(path)}
+    # p3's pages; its row's list page and search shard (rows 2 and 3), and
+    # names.js, which names the shard's version; the new changelog page 4
+    # that the seventh release starts, with its copy, and page 3, which now
+    # links a newer page; the feed. Pages 1 and 2 of the changelog, list
+    # pages 1 and 3, the other shards and projects stay as they were.
+    assert rewritten == {
+        "simple/p3/index.html", "simple/p3/index.v1_json", "pypi/p3/json", "pypi/p3/1.0/json", "pypi/p3/2.0/json",
+        "project/p3/index.html", "list/page2.html", "search/rows1.js", "search/names.js", "changelog/page3.html",
+        "changelog/page4.html", "changelog/index.html", "rss/updates.xml", "packages.json",
+        publish.MANIFEST_NAME, partial.CACHE_NAME,
+    }
+    assert summary.written == len(rewritten) - 2
+    run(tmp_path / "full", second)
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_a_rerun_of_a_plain_list_from_the_cache_reads_comments_skipped_lines_and_urls(
+    tmp_path: Path, from_cache: list[Summary | None],
+) -> None:
+    out = tmp_path / "out"
+    first = tmp_path / "a.txt"
+    first.write_text("# pool\nalpha-1.0.tar.gz\nnoversion.tar.gz\nhttps://files.example/beta-1.0.tar.gz\n")
+    second = tmp_path / "b.txt"
+    second.write_text(
+        "# pool\n\nalpha-1.0.tar.gz\nalpha-1.1.tar.gz\nnoversion.tar.gz\nhttps://files.example/beta-1.0.tar.gz\n"
+        "2016-10-31 12:34:56      12345 pool/gamma-1.0.tar.gz\n",
+    )
+    run(out, None, package_list=str(first), package_list_json=None)  # type: ignore[arg-type]
+    warnings: list[str] = []
+
+    run(out, None, str(out / "packages.json"), package_list=str(second), package_list_json=None,  # type: ignore[arg-type]
+        warn=warnings.append)
+
+    assert from_cache[-1] is not None
+    assert warnings == [f"{second}:5: skipped 'noversion.tar.gz': no '-' separates the project name from the version"]
+    run(tmp_path / "full", None, package_list=str(second), package_list_json=None)  # type: ignore[arg-type]
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_a_file_listed_again_with_other_data_names_both_lines_from_the_cache(
+    tmp_path: Path, from_cache: list[Summary | None],
+) -> None:
+    first = write_list(tmp_path / "a.json", [{"filename": "a-1.0.tar.gz", "size": 1}, {"filename": "b-1.0.tar.gz"}])
+    second = write_list(tmp_path / "b.json", [
+        {"filename": "a-1.0.tar.gz", "size": 1}, {"filename": "b-1.0.tar.gz"}, {"filename": "a-1.0.tar.gz", "size": 2},
+    ])
+    out = tmp_path / "out"
+    run(out, first)
+    before = tree(out)
+
+    with pytest.raises(DumbPypiError, match=r"b\.json:3: 'a-1\.0\.tar\.gz' is listed again with different data \(first at .*b\.json:1\)"):
+        run(out, second, str(out / "packages.json"))
+
+    assert tree(out) == before

@@ -15,8 +15,9 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 
 from dumb_pypi import render
+from dumb_pypi.publish import Output
 from dumb_pypi.model import make_package, make_project
-from tests.support import build_index, write_json_list
+from tests.support import output_tree, build_index, write_json_list
 
 T0 = 1_700_000_000  # 2023-11-14 22:13:20 UTC
 HASH = "sha256=" + "ab" * 32
@@ -160,7 +161,7 @@ def test_title_and_logo_are_on_every_page(tmp_path: Path) -> None:
         "--title", "Acme Packages", "--logo", "https://cdn.acme.example/logo.png", "--logo-width", "64",
     )
     pages = list(_people_pages(root))
-    assert len(pages) == 1 + 4 + 1  # index, four projects, one changelog page
+    assert len(pages) == 1 + 4 + 2  # index, four projects, one changelog page and its copy at changelog/index.html
     for path in pages:
         page = _soup(path)
         assert _text(page.find("title")).endswith("Acme Packages"), path
@@ -202,12 +203,14 @@ def test_every_link_and_resource_on_the_pages_stays_on_this_site_and_exists(tmp_
 
 def test_pages_for_people_are_recorded_in_the_manifest(tmp_path: Path) -> None:
     root = _build(tmp_path, _aspy_yaml() + _projects(2))
-    manifest = set(json.loads((root / ".dumb-pypi-manifest.json").read_text())["paths"])
+    recorded = Output(root).read_manifest()
+    assert recorded is not None
+    manifest = recorded.paths
     written = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
-    assert written - manifest == {".dumb-pypi-manifest.json", ".dumb-pypi.lock"}
+    assert written - manifest == {".dumb-pypi-manifest.json", ".dumb-pypi.lock", ".dumb-pypi-cache"}
     assert {
-        "index.html", "project/aspy-yaml/index.html", "changelog/page1.html", "rss/updates.xml",
-        "search/names.js", "search/rows0.js", "static/dumb-pypi.css", "static/dumb-pypi.js",
+        "index.html", "project/aspy-yaml/index.html", "changelog/page1.html", "changelog/index.html",
+        "rss/updates.xml", "search/names.js", "search/rows0.js", "static/dumb-pypi.css", "static/dumb-pypi.js",
     } <= manifest
 
 
@@ -258,8 +261,12 @@ def test_changelog_lists_releases_newest_upload_first_across_pages(tmp_path: Pat
     records = _aspy_yaml() + _projects(3) + [{"filename": "timeless-1.0.tar.gz"}]
     root = _build(tmp_path, records)
 
-    pages = list(_follow(root, "changelog/page1.html"))
-    assert [path for path, _ in pages] == ["changelog/page1.html", "changelog/page2.html", "changelog/page3.html"]
+    # Page 1 has the oldest uploads; the newest page is also at changelog/index.html, which every page links.
+    assert _soup(root / "index.html").find("a", string="Recent uploads")["href"] == "changelog/index.html"
+    assert (root / "changelog" / "index.html").read_bytes() == (root / "changelog" / "page3.html").read_bytes()
+    pages = list(_follow(root, "changelog/page3.html"))
+    assert [path for path, _ in pages] == ["changelog/page3.html", "changelog/page2.html", "changelog/page1.html"]
+    assert pages[1][1].find("a", rel="first")["href"] == "index.html"
     rows = [[_text(td) for td in tr.find_all("td")] for _, page in pages for tr in page.select("tbody tr")]
     assert [row[:2] for row in rows] == [
         ["2023-11-16 22:13:20 UTC", "aspy.yaml 0.3.0rc1"],
@@ -271,6 +278,8 @@ def test_changelog_lists_releases_newest_upload_first_across_pages(tmp_path: Pat
         ["2023-11-14 22:13:20 UTC", "proj-a0 1.0"],
     ]
     assert rows[1][2:] == ["2 files", "ci-bot, ckuehl"]
+    # No page says how many there are, so that a new upload leaves the older pages as they are.
+    assert all("3" not in _text(page.find("nav", class_="pager")) for _, page in pages)
     link = pages[0][1].select("tbody tr")[1].find_all("a")[1]["href"]
     assert link == "../project/aspy-yaml/#v0.2.1"
 
@@ -297,8 +306,9 @@ def test_search_data_holds_every_project_in_name_order(tmp_path: Path, monkeypat
     token = _soup(root / "index.html").find("form", class_="search")["data-token"]
     assert _soup(root / "index.html").find("form", class_="search")["data-shard"] == "2"
 
-    name_token, names = _js_call(root / "search" / "names.js", "names")
+    name_token, names, versions = _js_call(root / "search" / "names.js", "names")
     assert name_token == token
+    assert isinstance(versions, list) and len(versions) == 3
     assert isinstance(names, str)
     assert names.split("\n") == ["aspy-yaml", "proj-a0", "proj-b1", "proj-c2", "proj-d3"]
     rows = []
@@ -312,29 +322,32 @@ def test_search_data_holds_every_project_in_name_order(tmp_path: Path, monkeypat
     assert rows[1:] == [[f"proj-{chr(ord('a') + i)}{i}", "1.0", T0 + i * 3600, f"project {i}"] for i in range(4)]
 
 
-def test_the_search_token_changes_with_the_data(tmp_path: Path) -> None:
+def test_the_search_token_names_the_projects_and_a_shard_version_its_rows(tmp_path: Path) -> None:
     first = _build(tmp_path, _projects(3), out="one")
     records = _projects(3)
     records[1]["summary"] = "changed"
     second = _build(tmp_path, records, out="two")
-    assert (first / "search" / "names.js").read_text() != (second / "search" / "names.js").read_text()
-    tokens = {_soup(root / "index.html").find("form")["data-token"] for root in (first, second)}
-    assert len(tokens) == 2
+    third = _build(tmp_path, _projects(4), out="three")
+    tokens = [_soup(root / "index.html").find("form")["data-token"] for root in (first, second, third)]
+    # Same projects: the same token, so a changed row rewrites only its shard and names.js, not every list page.
+    assert tokens[0] == tokens[1] != tokens[2]
+    versions = [_js_call(root / "search" / "names.js", "names")[2] for root in (first, second)]
+    assert versions[0] != versions[1]
 
 
 # --- Reproducible, and partial rebuilds ----------------------------------------
 
 
-def _tree(root: Path) -> dict[str, bytes]:
-    return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+def _tree(root: Path) -> dict[str, object]:
+    return output_tree(root)
 
 
 def test_no_generate_timestamp_makes_every_page_byte_identical(tmp_path: Path) -> None:
     records = _aspy_yaml() + _projects(4)
     one = _tree(_build(tmp_path, records, out="one"))
     two = _tree(_build(tmp_path, list(reversed(records)), out="two"))
-    # The manifest records the hash of the list's bytes, the only thing that tells the two apart.
-    del one[".dumb-pypi-manifest.json"], two[".dumb-pypi-manifest.json"]
+    # The manifest and the build cache record the hash of the list's bytes, the only thing that tells the two apart.
+    del one[".dumb-pypi-manifest.json"], two[".dumb-pypi-manifest.json"], one[".dumb-pypi-cache"], two[".dumb-pypi-cache"]
     assert one == two
 
     write_json_list(tmp_path / "list.jsonl", records)
@@ -404,7 +417,7 @@ def test_the_feed_is_rss_2_with_what_a_reader_needs(tmp_path: Path, argv: tuple[
     channel = rss.find("channel")
     assert channel is not None
     assert channel.findtext("title") == "Acme & Co: newest uploads"
-    assert channel.findtext("link") == f"{base}changelog/page1.html"
+    assert channel.findtext("link") == f"{base}changelog/index.html"
     assert channel.findtext("description")
     items = channel.findall("item")
     assert [item.findtext("title") for item in items] == [
@@ -424,7 +437,7 @@ def test_the_feed_is_rss_2_with_what_a_reader_needs(tmp_path: Path, argv: tuple[
 def test_the_feed_drops_characters_that_xml_cannot_hold() -> None:
     # The list readers refuse control characters; the feed must stay XML even if one slipped through.
     package = make_package("bell-1.0.tar.gz", upload_timestamp=T0, summary="ding\x07\x1b dong\ufffe")
-    listing = render.Listing([make_project([package])], render.Site(packages_url="p/", title="T\x0c"))
+    listing = render.Listing.of([make_project([package])], render.Site(packages_url="p/", title="T\x0c"))
     item = ElementTree.fromstring(render.rss_xml(listing).encode()).find("channel/item")
     assert item is not None and item.findtext("description") == "ding dong"
 

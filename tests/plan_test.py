@@ -42,7 +42,8 @@ def test_index_pages() -> None:
     pages = plan.index_pages(projects, SITE)
     assert [page.path for page in pages] == [
         "simple/index.html", "simple/index.v1_json", "static/dumb-pypi.css", "static/dumb-pypi.js",
-        "search/rows0.js", "search/names.js", "changelog/page1.html", "rss/updates.xml", "index.html",
+        "search/rows0.js", "search/names.js", "changelog/page1.html", "changelog/index.html", "rss/updates.xml",
+        "index.html",
     ]
     assert [p["name"] for p in json.loads(pages[1].render())["projects"]] == ["bar", "foo"]
 

@@ -335,6 +335,8 @@ def test_the_shipped_script_publishes_an_index_that_pip_installs_from(s3: S3, tm
             assert after.files[path] == before, f"{path} was rewritten"
     assert changed <= {path for path in published.files if project_of(path) is None}
     assert set(after.bucket) == set(after.files)
+    # The build cache, like the manifest, stays with the output folder.
+    assert (pipeline.output / ".dumb-pypi-cache").is_file() and ".dumb-pypi-cache" not in after.bucket
     for path in added | changed:
         assert s3.get("pypi", path)[1] == after.files[path][0], path
     for path in published.files.keys() - changed:

@@ -585,3 +585,20 @@ def uv(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
         UV_NO_PROGRESS="1",
     )
     return _run(command, env, cwd)
+
+
+def output_tree(root: Path, skip: Iterable[str] = ()) -> dict[str, object]:
+    """Every file below an output folder by relative path: its bytes, and the build cache by what it holds.
+
+    marshal may write equal values in different bytes (it shares objects
+    that happen to be one), so two caches are compared by their values.
+    """
+    import marshal
+
+    from dumb_pypi.partial import CACHE_NAME
+
+    return {
+        p.relative_to(root).as_posix(): marshal.loads(p.read_bytes()) if p.name == CACHE_NAME else p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name not in skip
+    }

@@ -4,12 +4,16 @@
   "use strict";
 
   const STEP = 50;  // results shown at first, and added by "Show more"
-  const data = {token: null, names: null, shards: {}};
+  const data = {token: null, names: null, versions: [], shards: {}};
 
   // The search data files call these as they load.
   window.dumbPypi = {
-    names(token, text) {
-      if (token === data.token) data.names = text ? text.split("\n") : [];
+    // `token` names the list of projects; `versions` name each shard's rows, which change more often.
+    names(token, text, versions) {
+      if (token === data.token) {
+        data.names = text ? text.split("\n") : [];
+        data.versions = versions;
+      }
     },
     rows(token, shard, rows) {
       // Rows of another build (a cached file) would name the wrong projects.
@@ -115,7 +119,7 @@
       const wanted = new Set(shown.map((id) => Math.floor(id / shardSize)));
       const pending = [...wanted].filter((k) => !data.shards[k]).map(
         // A shard that fails to load leaves its rows with just their names.
-        (k) => load(base + "rows" + k + ".js" + version).catch(() => null));
+        (k) => load(base + "rows" + k + ".js?v=" + encodeURIComponent(data.versions[k])).catch(() => null));
       const render = () => {
         if (mine !== generation) return;
         body.replaceChildren(...shown.map(row));

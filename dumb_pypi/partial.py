@@ -1,0 +1,637 @@
+"""A rerun that reads only the lines of its list that changed, from the build cache the last run left in OUTPUT."""
+from __future__ import annotations
+
+import array
+import bisect
+import datetime
+import gc
+import hashlib
+import io
+import json
+import marshal
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, NamedTuple
+
+
+from dumb_pypi import __version__, plan, render
+from dumb_pypi.errors import DumbPypiError, InputError
+from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
+from dumb_pypi.model import Package, Project, make_project
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, locked
+from dumb_pypi.render import Site
+from dumb_pypi.settings import Settings, Summary
+from dumb_pypi.unchanged import read_hashed, reading, sha256_of
+
+# A dot-file, like the manifest: the nginx config denies dot-files, and the S3
+# script does not sync them.
+CACHE_NAME = ".dumb-pypi-cache"
+# The layout of the cache; another layout is no cache.
+FORMAT = 3
+PACKAGES_JSON = "packages.json"
+_BOM = b"\xef\xbb\xbf"
+# Reads the JSON string that starts at an index: the filename of a record.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+
+# What the cache keeps of a project: its row in the listings, its releases in
+# the changelog (render.Row and render.Update as plain tuples), its
+# filenames, to find its records in packages.json, and its releases'
+# versions, which name its pages.
+Listed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str, ...]]
+# What the cache keeps of the list: its bytes; for each line, the project it
+# names, as its number among the projects (from 1; 0 for a blank line, a
+# comment, or an entry that was skipped); for the few lines that gave
+# warnings, the warnings: (message, whether the entry was skipped).
+Warnings = tuple[tuple[str, bool], ...]
+
+
+class Recorded(Problems):
+    """Problems that keeps what it reports by line, for the manifest: a rerun on the same list reports it again unread."""
+
+    def __init__(self, strict: bool, warn: Callable[[str], None]) -> None:
+        super().__init__(strict, warn)
+        self.refusals: list[tuple[int, str, bool]] = []
+
+    def refuse(self, path: str, line: int, message: str, *, skipped: bool = True) -> None:
+        self.refusals.append((line, message, skipped))
+        super().refuse(path, line, message, skipped=skipped)
+
+
+class _Kept(Problems):
+    """Problems that only keeps what it is told, to be reported later in line order."""
+
+    def __init__(self) -> None:
+        super().__init__(False, lambda message: None)
+        self.refusals: list[tuple[int, str, bool]] = []
+
+    def refuse(self, path: str, line: int, message: str, *, skipped: bool = True) -> None:
+        self.refusals.append((line, message, skipped))
+
+
+def empty_index(settings: Settings, name: str, skipped: int) -> DumbPypiError:
+    if settings.package_dir is not None:
+        what = f"{settings.package_dir} has no distribution files"
+    else:
+        counted = f" ({skipped} entries skipped)" if skipped else ""
+        what = f"{name}: the list has no files{counted}"
+    return DumbPypiError(
+        f"{what}; refusing to publish an empty index"
+        " (an empty listing is usually an upstream failure; use --allow-empty to build one on purpose)"
+    )
+
+
+def _dumps(cache: dict[str, Any]) -> bytes:
+    """The cache's bytes: the same for equal caches made in the same order (marshal's version 2 shares no objects)."""
+    return marshal.dumps(cache, 2)
+
+
+def read_record(settings: Settings, problems: Recorded, projects: int, files: int, cache: bytes | None) -> dict[str, Any]:
+    """What the manifest keeps of reading the list: what a rerun on the same list prints, and the build cache's sha256.
+
+    The manifest vouches for the cache (with the input list's hash and the
+    cache's size): a cache that is not the one the last run wrote is no cache.
+    """
+    return {
+        "reading": reading(settings), "projects": projects, "files": files, "skipped": problems.count,
+        "warnings": [list(refusal) for refusal in problems.refusals],
+        # Its size: a cache cut short, or another run's, is not this one.
+        "cache": None if cache is None else len(cache),
+    }
+
+
+def split_lines(data: bytes) -> list[bytes] | None:
+    """The lines of a list as the readers number them; None for a list whose last line has no newline.
+
+    Such a last line reads differently where it ends the list (it looks cut
+    off), so such a list is read whole.
+    """
+    data = data.removeprefix(_BOM)
+    if data and not data.endswith(b"\n"):
+        return None
+    return data.split(b"\n")[:-1]
+
+
+def _listed(project: Project, row: render.Row, updates: Sequence[render.Update]) -> Listed:
+    return (
+        tuple(row), tuple(tuple(u) for u in updates), tuple(f.filename for f in project.files),
+        tuple(r.version for r in project.releases),
+    )
+
+
+class _Parsed(NamedTuple):
+    entries: list[Sourced]
+    refusals: dict[int, list[tuple[str, bool]]]  # by line number
+    error: InputError | None
+
+
+def _parse(numbered: Sequence[tuple[int, bytes]], name: str, json_lines: bool) -> _Parsed:
+    """Read some lines of the list, (number from 1, bytes) in order, as reading the whole list reads them."""
+    if not numbered:
+        return _Parsed([], {}, None)
+    numbers = [number for number, _ in numbered]
+    kept = _Kept()
+    reader = read_json_lines if json_lines else read_plain
+    # Every line given has its newline, as every line of the list has.
+    stream = io.BytesIO(b"\n".join(line for _, line in numbered) + b"\n")
+    entries = []
+    error = None
+    try:
+        for entry in reader(stream, name, kept, start=False):
+            entries.append(entry._replace(line=numbers[entry.line - 1]))
+    except InputError as e:
+        error = InputError(name, numbers[e.line - 1], e.message)
+    refusals: dict[int, list[tuple[str, bool]]] = {}
+    for line, message, skipped in kept.refusals:
+        refusals.setdefault(numbers[line - 1], []).append((message, skipped))
+    return _Parsed(entries, refusals, error)
+
+
+class EntryLines(NamedTuple):
+    """The line of each entry a build read, and its project's name."""
+
+    lines: Sequence[int]
+    names: Sequence[str]
+
+
+def cache_of(
+    data: bytes, settings: Settings, sha: str, entries: EntryLines, refusals: Iterable[tuple[int, str, bool]],
+    listed: Iterable[tuple[Project, render.Row, Sequence[render.Update]]], name: str,
+) -> bytes | None:
+    """The build cache of a build that read `data`; None for a list that a rerun reads whole anyway."""
+    lines = split_lines(data)
+    if lines is None:
+        return None
+    projects: dict[int, str] = dict(zip(entries.lines, entries.names))
+    warned: dict[int, list[tuple[str, bool]]] = {}
+    for line, message, skipped in refusals:
+        warned.setdefault(line, []).append((message, skipped))
+    # A line that gave no entry of its own: blank, a comment, skipped, or a
+    # file listed again; the last must be read again for its project.
+    unread = [(n, lines[n - 1]) for n in range(1, len(lines) + 1) if n not in projects and lines[n - 1].strip()]
+    again = _parse(unread, name, settings.package_list_json is not None)
+    projects.update((e.line, e.package.name) for e in again.entries)
+    kept = {project.name: _listed(project, row, updates) for project, row, updates in listed}
+    ids: dict[str, int] = {project: number for number, project in enumerate(kept, 1)}
+    return _dumps({
+        "format": FORMAT,
+        "dumb-pypi": __version__,
+        "python": sys.version,
+        "input": sha,
+        "reading": reading(settings),
+        "data": data.removeprefix(_BOM),
+        "lines": array.array("i", [ids[projects[n]] if n in projects else 0 for n in range(1, len(lines) + 1)]).tobytes(),
+        "warnings": {number: tuple(warned[number]) for number in sorted(warned)},
+        "projects": kept,
+    })
+
+
+# How far two lists are compared at once; then a sixteenth as far, and so on.
+_STEP = 1 << 16
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """How many bytes a and b start with alike: slices compared in C, a few at each step size."""
+    limit = min(len(a), len(b))
+    alike = 0
+    step = _STEP
+    while step:
+        while alike + step <= limit and a[alike:alike + step] == b[alike:alike + step]:
+            alike += step
+        step >>= 4
+    return alike
+
+
+def _lines_near(data: bytes, wanted: Sequence[int], low: int, low_at: int, high: int, high_at: int) -> dict[int, bytes]:
+    """Lines of `data` by index (from 0), found by walking out from line `low` (at byte low_at) down and from `high` up.
+
+    A changed project's other lines mostly sit next to the lines that
+    changed: splitting the whole list to find them would cost more.
+    """
+    found = {}
+    line, at = low, low_at
+    for index in sorted((i for i in wanted if i < low), reverse=True):
+        while line > index:
+            at = data.rfind(b"\n", 0, at - 1) + 1
+            line -= 1
+        found[index] = data[at:data.index(b"\n", at)]
+    line, at = high, high_at
+    for index in sorted(i for i in wanted if i >= high):
+        while line < index:
+            at = data.index(b"\n", at) + 1
+            line += 1
+        found[index] = data[at:data.index(b"\n", at)]
+    return found
+
+
+def _starts_line(data: bytes, at: int) -> bool:
+    return at == 0 or data[at - 1] == 10
+
+
+def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+    """How many bytes, up to `limit`, a and b end with alike."""
+    alike = 0
+    step = _STEP
+    while step:
+        while alike + step <= limit and a[len(a) - alike - step:len(a) - alike] == b[len(b) - alike - step:len(b) - alike]:
+            alike += step
+        step >>= 4
+    return alike
+
+
+def _load(output: Output, manifest: Manifest, settings: Settings) -> dict[str, Any] | None:
+    """The cache, if it describes the list of the last run, read as this run reads; else None."""
+    try:
+        with open(output.root / CACHE_NAME, "rb") as f:
+            # marshal.load(f) would read the file in small pieces.
+            data = f.read()
+        if len(data) != manifest.read.get("cache"):
+            return None
+        cache = marshal.loads(data)
+    except (OSError, ValueError, EOFError, TypeError):
+        return None
+    if not (
+        isinstance(cache, dict)
+        and cache.get("format") == FORMAT
+        and cache.get("dumb-pypi") == __version__
+        and cache.get("python") == sys.version
+        and cache.get("input") == manifest.lists.get("input")
+        and cache.get("reading") == reading(settings)
+        and isinstance(cache.get("data"), bytes)
+        and isinstance(cache.get("lines"), bytes)
+        and isinstance(cache.get("warnings"), dict)
+        and isinstance(cache.get("projects"), dict)
+    ):
+        return None
+    return cache
+
+
+def _filename_of(line: str) -> str:
+    """The filename of a line of packages.json, which each record names first."""
+    if not line.startswith('{"filename":"'):
+        raise ValueError(f"not a record of packages.json: {line[:80]!r}")
+    return str(_scanstring(line, 13)[0])
+
+
+def _listed_rows(projects: Iterable[Listed]) -> tuple[list[render.Row], list[list[render.Update]]]:
+    rows = []
+    updates = []
+    for row, changes, _, _ in projects:
+        rows.append(render.Row._make(row))
+        updates.append([render.Update._make(u) for u in changes])
+    return rows, updates
+
+
+def _listings(
+    old: dict[str, Listed], new: dict[str, Listed], changed: Iterable[str], site: Site,
+) -> tuple[render.Listing, render.Listing]:
+    """The listings of the last run and of this one, which share the rows of the projects that did not change."""
+    old_rows, old_updates = _listed_rows(old.values())
+    if old.keys() != new.keys():
+        return render.Listing(old_rows, old_updates, site), render.Listing(*_listed_rows(new.values()), site)
+    rows, updates = list(old_rows), list(old_updates)
+    at = {name: i for i, name in enumerate(old)}
+    for name in changed:
+        [(row,), (changes,)] = _listed_rows([new[name]])
+        rows[at[name]], updates[at[name]] = row, changes
+    return render.Listing(old_rows, old_updates, site), render.Listing(rows, updates, site)
+
+
+def site_of(settings: Settings, now: datetime.datetime | None) -> Site:
+    """What every page needs of the settings."""
+    return Site(
+        packages_url=settings.files_url(),
+        title=settings.title,
+        logo=settings.logo,
+        logo_width=settings.logo_width,
+        generated=(now or datetime.datetime.now(datetime.timezone.utc)) if settings.generate_timestamp else None,
+        per_release_json=settings.per_release_json,
+        site_url=None if settings.site_url is None else settings.site_url.rstrip("/") + "/",
+    )
+
+
+def rebuild(
+    settings: Settings,
+    warn: Callable[[str], None] = lambda message: None,
+    notice: Callable[[str], None] = lambda message: None,
+    now: datetime.datetime | None = None,
+) -> Summary | None:
+    """A partial build from the build cache (see `build`); None when the run must read its list whole."""
+    # The cache is millions of objects and no cycles, which the garbage
+    # collector would walk again and again as it loads.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return build(settings, Recorded(settings.strict, warn), site_of(settings, now), notice)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def build(
+    settings: Settings,
+    problems: Recorded,
+    site: Site,
+    notice: Callable[[str], None],
+) -> Summary | None:
+    """Rebuild what the lines that changed since the last run touch; None when the run must read its list whole.
+
+    It must: with no previous list, no usable build cache, a list from
+    standard input, --package-dir, a previous list that is not the last
+    run's, or other settings.
+    """
+    path = settings.package_list_json or settings.package_list
+    previous = settings.previous_package_list_json or settings.previous_package_list
+    if (
+        settings.package_dir is not None or path in (None, "-") or previous in (None, "-")
+        or settings.files_url() is None
+        or not (settings.output_dir / CACHE_NAME).is_file()
+    ):
+        return None
+    assert path is not None and previous is not None
+    with locked(settings.output_dir, settings.lock_wait) as output:
+        if (output.root / JOURNAL_NAME).exists():
+            return None
+        manifest = output.read_manifest()
+        if manifest is None or manifest.settings != settings.output_settings() or "warnings" not in manifest.read:
+            return None
+        try:
+            if sha256_of(previous) not in manifest.lists.values():
+                return None
+            with open(path, "rb") as f:
+                data, sha = read_hashed(f)
+        except OSError:
+            return None  # the build names what it cannot read
+        cache = _load(output, manifest, settings)
+        if cache is None:
+            notice("the build cache does not describe the last run: reading the whole list")
+            return None
+        try:
+            return _rebuild(settings, problems, site, output, manifest, cache, path, data, sha)
+        except _Damaged as e:
+            notice(f"the build cache or packages.json is not what the last run wrote ({e}): reading the whole list")
+            return None
+
+
+class _Damaged(Exception):
+    pass
+
+
+def _rebuild(
+    settings: Settings, problems: Recorded, site: Site, output: Output, manifest: Manifest,
+    cache: dict[str, Any], name: str, data: bytes, sha: str,
+) -> Summary | None:
+    json_lines = settings.package_list_json is not None
+    text = data.removeprefix(_BOM)
+    if text and not text.endswith(b"\n"):
+        return None  # see split_lines
+    old: bytes = cache["data"]
+    old_projects: dict[str, Listed] = cache["projects"]
+    try:
+        of_line = array.array("i")
+        of_line.frombytes(cache["lines"])
+        if len(of_line) != old.count(b"\n"):
+            raise ValueError("the lines and their projects do not match")
+        names = ["", *old_projects]
+        # The lines that changed: what lies between the longest common start
+        # and end of the two lists, in whole lines. A list is mostly the same
+        # from one run to the next, in the same order (aws s3 ls sorts it).
+        start = _common_prefix(old, text)
+        start = old.rfind(b"\n", 0, start) + 1
+        end = len(text) - _common_suffix(old, text, min(len(old), len(text)) - start)
+        old_end = end + len(old) - len(text)
+        if not (_starts_line(text, end) and _starts_line(old, old_end)):
+            # One line into the common end, where a line starts in both.
+            end = text.find(b"\n", end) + 1
+            old_end = end + len(old) - len(text)
+        before = old.count(b"\n", 0, start)
+        gone = old.count(b"\n", start, old_end)
+        added = text[start:end].split(b"\n")[:-1]
+        shift = len(added) - gone
+        total = len(of_line) + shift
+        # Lines between may have only moved (a list in another order): the
+        # project of a line the last list had is known, and only the others
+        # are read.
+        known: dict[bytes, int] = dict(zip(old[start:old_end].split(b"\n"), of_line[before:before + gone]))
+        old_warned: dict[int, Warnings] = cache["warnings"]
+        moved_warned = {
+            old[start:old_end].split(b"\n")[number - before - 1]: warnings
+            for number, warnings in old_warned.items() if before < number <= before + gone
+        }
+        new = _parse([(n, line) for n, line in enumerate(added, before + 1) if line not in known], name, json_lines)
+        removed = known.keys() - set(added)
+        changed: set[str] = {e.package.name for e in new.entries}
+        changed.update(names[known[line]] for line in removed)
+        changed.discard("")
+        # Every other line of a changed project is read again: its files, in
+        # line order, make the project, and a filename listed twice is found.
+        wanted = {i for i, project in enumerate(names) if project in changed}
+        others = [i for i, project in enumerate(of_line) if project in wanted and not before <= i < before + gone]
+        old_lines = _lines_near(old, others, before, start, before + gone, old_end)
+        again = _parse(sorted(
+            [(i + 1 + (shift if i >= before else 0), old_lines[i]) for i in others]
+            + [(n, line) for n, line in enumerate(added, before + 1) if known.get(line, 0) in wanted]
+        ), name, json_lines)
+        entries = sorted(new.entries + again.entries, key=lambda e: e.line)
+        # A project whose lines were spelled anew is the same project if its
+        # files are: it is not written again.
+        files_before: dict[str, set[Package]] = {}
+        files_now: dict[str, set[Package]] = {}
+        for entry in _parse(list(enumerate(sorted(removed), 1)), name, json_lines).entries:
+            files_before.setdefault(entry.package.name, set()).add(entry.package)
+        for entry in new.entries:
+            files_now.setdefault(entry.package.name, set()).add(entry.package)
+        for entry in again.entries:
+            files_before.setdefault(entry.package.name, set()).add(entry.package)
+            files_now.setdefault(entry.package.name, set()).add(entry.package)
+        changed = {project for project in changed if files_before.get(project) != files_now.get(project)}
+        warned: dict[int, Warnings] = {
+            number + (shift if number > before else 0): warnings
+            for number, warnings in old_warned.items() if not before < number <= before + gone
+        }
+        warned.update((n, moved_warned[line]) for n, line in enumerate(added, before + 1) if line in moved_warned)
+        warned.update((number, tuple(refusals)) for number, refusals in new.refusals.items())
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise _Damaged(f"{type(e).__name__}: {e}") from None
+
+    errors = [e for e in (new.error, again.error) if e is not None]
+    files: list[Sourced] = []
+    try:
+        files = collect(iter(entries))
+    except InputError as e:
+        errors.append(e)
+    error = min(errors, key=lambda e: e.line, default=None)
+    files = [entry for entry in files if entry.package.name in changed]
+    plan_ = None if error is not None else _plan(output, manifest, site, changed, old_projects, files)
+    # Warnings and errors come as reading the whole list gives them: in line
+    # order, up to the first error (a file listed again is an error once its
+    # line is read; a line that cannot be read gives no warning).
+    last = total + 1 if error is None else error.line if error in (new.error, again.error) else error.line + 1
+    for number in sorted(warned):
+        if number >= last:
+            break
+        for message, skipped in warned[number]:
+            problems.refuse(name, number, message, skipped=skipped)
+    if error is not None:
+        raise error
+    assert plan_ is not None
+    if plan_.files == 0 and not settings.allow_empty:
+        raise empty_index(settings, name, problems.count)
+
+    # The cache, as a full build of this list would make it.
+    ids = {project: number for number, project in enumerate(plan_.projects, 1)}
+    by_number = {e.line: ids[e.package.name] for e in new.entries}
+    renumber = list(range(len(names)))
+    if plan_.projects.keys() != old_projects.keys():
+        # Projects came or went: the others' numbers moved.
+        renumber = [0, *(ids.get(project, 0) for project in old_projects)]
+        of_line = array.array("i", [renumber[i] for i in of_line])
+    of_line[before:before + gone] = array.array("i", [
+        renumber[known[line]] if line in known else by_number.get(n, 0) for n, line in enumerate(added, before + 1)
+    ])
+    cache_bytes = _dumps({
+        **cache, "input": sha, "data": text, "lines": of_line.tobytes(),
+        "warnings": {number: warned[number] for number in sorted(warned)}, "projects": plan_.projects,
+    })
+
+    writes = [page.path for page in plan_.pages]
+    output.check([*writes, *plan_.stale, PACKAGES_JSON])
+    packages_sha = manifest.lists.get("packages")
+    written = 0
+    if writes or plan_.stale or plan_.packages_json is not None:
+        output.begin(plan_.paths - manifest.paths)
+        # Project pages first, then the listings that link them, then
+        # deletions, then packages.json, as a full build does.
+        for page in plan_.pages:
+            output.write(page.path, page.render())
+        output.delete_all(plan_.stale)
+        written = len(plan_.pages)
+        if plan_.packages_json is not None:
+            sha256 = hashlib.sha256()
+            for piece in plan_.packages_json:
+                sha256.update(piece)
+            output.stage(PACKAGES_JSON, plan_.packages_json).commit()
+            packages_sha = sha256.hexdigest()
+            written += 1
+    lists = {"input": sha}
+    if packages_sha is not None:
+        lists["packages"] = packages_sha
+    read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_bytes)
+    # The cache before the manifest: the manifest names the list the cache must describe.
+    output.write(CACHE_NAME, cache_bytes)
+    order = [p for p in output.manifest_order if p not in plan_.stale] + sorted(plan_.paths - manifest.paths)
+    output.write_manifest(Manifest(settings.output_settings(), plan_.paths, lists, read), order)
+    output.end()
+    return Summary(
+        projects=len(plan_.projects), files=plan_.files, skipped=problems.count,
+        written=written, deleted=output.deleted, partial=True,
+    )
+
+
+class _Plan(NamedTuple):
+    projects: dict[str, Listed]  # every project, in name order
+    files: int
+    pages: list[plan.Page]  # to write, in order
+    stale: set[str]  # to delete
+    paths: frozenset[str]  # every path the run leaves
+    packages_json: list[bytes] | None  # the new bytes, in pieces, if they change
+
+
+def _plan(
+    output: Output, manifest: Manifest, site: Site, changed: set[str], old_projects: dict[str, Listed],
+    files: Sequence[Sourced],
+) -> _Plan:
+    """What a rerun writes and deletes; raises _Damaged where the cache or packages.json are not what they must be."""
+    try:
+        grouped: dict[str, list[Package]] = {}
+        for entry in files:
+            grouped.setdefault(entry.package.name, []).append(entry.package)
+        projects = [make_project(packages) for packages in grouped.values()]
+        new_projects = dict(old_projects)
+        for gone in changed - grouped.keys():
+            new_projects.pop(gone, None)
+        for project in projects:
+            new_projects[project.name] = _listed(project, *render.project_listing(project))
+        if new_projects.keys() != old_projects.keys():
+            new_projects = {k: new_projects[k] for k in sorted(new_projects)}
+
+        old_listing, new_listing = _listings(old_projects, new_projects, changed, site)
+        project_pages = [page for project in projects for page in plan.project_pages(project, site)]
+        now_paths = {page.path for page in project_pages}
+        listing_paths = {page.path for page in plan.listing_pages(new_listing)}
+        # What the last run wrote for the changed projects: the manifest
+        # holds no other path of theirs, since every run since the last full
+        # build kept it exact.
+        stale = {
+            path for project in changed if project in old_projects
+            for path in plan.project_paths(project, old_projects[project][3], site)
+        } - now_paths
+        stale |= {page.path for page in plan.listing_pages(old_listing)} - listing_paths
+        if not stale <= manifest.paths:
+            raise _Damaged("the manifest lacks pages the build cache names")
+        return _Plan(
+            projects=new_projects,
+            files=sum(len(p[2]) for p in new_projects.values()),
+            pages=project_pages + plan.listing_pages(new_listing, old_listing),
+            stale=stale,
+            paths=(manifest.paths - stale) | now_paths | listing_paths,
+            packages_json=_packages_json(output, manifest, changed, old_projects, projects) if changed else None,
+        )
+    except (KeyError, TypeError, ValueError, IndexError) as e:
+        raise _Damaged(f"{type(e).__name__}: {e}") from None
+
+
+def _packages_json(
+    output: Output, manifest: Manifest, changed: set[str], old_projects: dict[str, Listed], projects: Iterable[Project],
+) -> list[bytes]:
+    """packages.json with the records of the changed projects replaced, in pieces to write in order.
+
+    It is sorted by filename, one record a line: each record to drop or add
+    is found by bisection in the bytes as they are, never split into lines.
+    """
+    try:
+        with open(output.root / PACKAGES_JSON, "rb") as f:
+            # Hashed already, as a rule: it is the previous list.
+            data, sha = read_hashed(f)
+    except OSError as e:
+        raise _Damaged(f"cannot read {PACKAGES_JSON}: {e.strerror}") from None
+    if sha != manifest.lists.get("packages"):
+        raise _Damaged(f"{PACKAGES_JSON} changed since the last run")
+    # Where in the old bytes, whether to drop the line there (1) or add one before it (0), and the line's filename and bytes.
+    edits: list[tuple[int, int, str, bytes]] = []
+    for project in changed:
+        for filename in old_projects[project][2] if project in old_projects else ():
+            at = _record_at(data, filename)
+            end = data.find(b"\n", at) + 1
+            if end == 0 or _filename_of(data[at:end - 1].decode()) != filename:
+                raise _Damaged(f"{filename!r} is not in {PACKAGES_JSON}")
+            edits.append((at, 1, filename, b""))
+    for project_ in projects:
+        for package in project_.files:
+            record = render._dumps(package.to_json()).encode()
+            edits.append((_record_at(data, package.filename), 0, package.filename, record))
+    # Added lines go before the line at their place, in filename order, then that line goes if it is dropped.
+    edits.sort()
+    pieces = []
+    done = 0
+    for at, drop, _, record in edits:
+        pieces.append(data[done:at])
+        done = at
+        if drop:
+            done = data.find(b"\n", at) + 1
+        else:
+            pieces.append(record)
+    pieces.append(data[done:])
+    return pieces
+
+
+def _record_at(data: bytes, filename: str) -> int:
+    """Where the first line of packages.json whose filename is not before `filename` starts (len(data) if none)."""
+    low, high = 0, len(data)  # both where a line starts
+    while low < high:
+        start = max(low, data.rfind(b"\n", low, (low + high) // 2) + 1)
+        end = data.find(b"\n", start) + 1 or len(data)
+        if _filename_of(data[start:end].decode().rstrip("\n")) < filename:
+            low = end
+        else:
+            high = start
+    return low

@@ -1,0 +1,107 @@
+"""A rerun on the very list of the last run: told from the manifest's header, before anything heavy is imported."""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable
+from typing import Any, BinaryIO
+
+from dumb_pypi.errors import InputError
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, locked
+from dumb_pypi.settings import Settings, Summary
+
+
+def reading(settings: Settings) -> dict[str, Any]:
+    """How the input list is read: what must be the same for the same bytes to give the same packages.
+
+    `aws s3 ls` lines are read in the run's time zone.
+    """
+    return {"as": "json" if settings.package_list_json is not None else "plain",
+            "tz": [time.timezone, time.altzone, list(time.tzname)]}
+
+
+# sha256 of files this process has hashed, by the file's identity: a rerun
+# hashes its list here, and again to read it from the build cache, and its
+# previous list is OUTPUT/packages.json, which it also checks.
+_hashed: dict[tuple[int, int, int, int], str] = {}
+
+
+def _identity(stat: os.stat_result) -> tuple[int, int, int, int]:
+    return stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+def sha256_of(path: str) -> str:
+    with open(path, "rb") as f:
+        return read_hashed(f, with_data=False)[1]
+
+
+def read_hashed(f: BinaryIO, with_data: bool = True) -> tuple[bytes, str]:
+    """The bytes of an open file (b"" unless with_data), and their sha256, hashed once per file and version of it."""
+    identity = _identity(os.fstat(f.fileno()))
+    known = _hashed.get(identity)
+    if with_data:
+        data = f.read()
+        _hashed[identity] = known or hashlib.sha256(data).hexdigest()
+        return data, _hashed[identity]
+    if known is None:
+        sha = hashlib.sha256()
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+        known = _hashed[identity] = sha.hexdigest()
+    return b"", known
+
+
+def nothing_to_do(settings: Settings, manifest: Manifest, current_sha: str, previous_sha: str | None) -> bool:
+    """Whether the last run was built from this very list, read the same way, with these settings."""
+    return (
+        manifest.settings == settings.output_settings()
+        and manifest.read.get("reading") == reading(settings)
+        and manifest.lists.get("input") == current_sha
+        and (previous_sha is None or previous_sha in manifest.lists.values())
+    )
+
+
+def replay(settings: Settings, manifest: Manifest, name: str, warn: Callable[[str], None]) -> Summary:
+    """Report what reading the list reported in the last run, as reading it again would; raises InputError under --strict."""
+    read = manifest.read
+    for line, message, _ in read["warnings"]:
+        error = InputError(name, line, message)
+        if settings.strict:
+            raise error
+        warn(str(error))
+    return Summary(projects=read["projects"], files=read["files"], skipped=read["skipped"],
+                   written=0, deleted=0, partial=True)
+
+
+def rerun(settings: Settings, warn: Callable[[str], None] = lambda message: None) -> Summary | None:
+    """The summary of a run given the last run's list again, and its previous list: it writes nothing.
+
+    None when the run must read its list: another list, other settings, no
+    previous list, a run that did not finish, an index that may not be empty.
+    """
+    path = settings.package_list_json or settings.package_list
+    previous = settings.previous_package_list_json or settings.previous_package_list
+    if settings.package_dir is not None or path in (None, "-") or previous in (None, "-"):
+        return None
+    assert path is not None and previous is not None
+    if not (settings.output_dir / MANIFEST_NAME).is_file():
+        return None
+    with locked(settings.output_dir, settings.lock_wait) as output:
+        if (output.root / JOURNAL_NAME).exists():
+            return None
+        manifest = output.read_manifest(paths=False)
+        if manifest is None or "warnings" not in manifest.read:
+            return None
+        try:
+            current_sha = sha256_of(path)
+            # The cheap checks first: most runs that get here have a new list.
+            if not nothing_to_do(settings, manifest, current_sha, None):
+                return None
+            if not nothing_to_do(settings, manifest, current_sha, sha256_of(previous)):
+                return None
+        except OSError:
+            return None  # the build names what it cannot read
+        if manifest.read["files"] == 0 and not settings.allow_empty:
+            return None  # the build says why it refuses
+        return replay(settings, manifest, path, warn)
