@@ -13,7 +13,6 @@ import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple
 
-
 from dumb_pypi import __version__, plan, render
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
@@ -39,9 +38,10 @@ _scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # 
 # versions, which name its pages.
 Listed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...], tuple[str, ...], tuple[str, ...]]
 # What the cache keeps of the list: its bytes; for each line, the project it
-# names, as its number among the projects (from 1; 0 for a blank line, a
-# comment, or an entry that was skipped); for the few lines that gave
-# warnings, the warnings: (message, whether the entry was skipped).
+# names, as its number among the projects in name order (from 1; 0 for a
+# blank line, a comment, or an entry that was skipped), all in one array; and
+# for the few lines that gave warnings, by line number, the warnings:
+# (message, whether the entry was skipped).
 Warnings = tuple[tuple[str, bool], ...]
 
 
@@ -69,6 +69,7 @@ class _Kept(Problems):
 
 
 def empty_index(settings: Settings, name: str, skipped: int) -> DumbPypiError:
+    """Why a list with no files is not published (see --allow-empty)."""
     if settings.package_dir is not None:
         what = f"{settings.package_dir} has no distribution files"
     else:
@@ -86,7 +87,7 @@ def _dumps(cache: dict[str, Any]) -> bytes:
 
 
 def read_record(settings: Settings, problems: Recorded, projects: int, files: int, cache: bytes | None) -> dict[str, Any]:
-    """What the manifest keeps of reading the list: what a rerun on the same list prints, and the build cache's sha256.
+    """What the manifest keeps of reading the list: what a rerun on the same list prints, and the build cache's size.
 
     The manifest vouches for the cache (with the input list's hash and the
     cache's size): a cache that is not the one the last run wrote is no cache.
@@ -161,17 +162,19 @@ def cache_of(
     lines = split_lines(data)
     if lines is None:
         return None
-    projects: dict[int, str] = dict(zip(entries.lines, entries.names))
+    kept = {project.name: _listed(project, row, updates) for project, row, updates in listed}
+    ids: dict[str, int] = {project: number for number, project in enumerate(kept, 1)}
+    of_line = array.array("i", bytes(4 * len(lines)))
+    for line, project in zip(entries.lines, entries.names):
+        of_line[line - 1] = ids[project]
     warned: dict[int, list[tuple[str, bool]]] = {}
     for line, message, skipped in refusals:
         warned.setdefault(line, []).append((message, skipped))
     # A line that gave no entry of its own: blank, a comment, skipped, or a
     # file listed again; the last must be read again for its project.
-    unread = [(n, lines[n - 1]) for n in range(1, len(lines) + 1) if n not in projects and lines[n - 1].strip()]
-    again = _parse(unread, name, settings.package_list_json is not None)
-    projects.update((e.line, e.package.name) for e in again.entries)
-    kept = {project.name: _listed(project, row, updates) for project, row, updates in listed}
-    ids: dict[str, int] = {project: number for number, project in enumerate(kept, 1)}
+    unread = [(n, lines[n - 1]) for n, project in enumerate(of_line, 1) if not project and lines[n - 1].strip()]
+    for entry in _parse(unread, name, settings.package_list_json is not None).entries:
+        of_line[entry.line - 1] = ids[entry.package.name]
     return _dumps({
         "format": FORMAT,
         "dumb-pypi": __version__,
@@ -179,7 +182,7 @@ def cache_of(
         "input": sha,
         "reading": reading(settings),
         "data": data.removeprefix(_BOM),
-        "lines": array.array("i", [ids[projects[n]] if n in projects else 0 for n in range(1, len(lines) + 1)]).tobytes(),
+        "lines": of_line.tobytes(),
         "warnings": {number: tuple(warned[number]) for number in sorted(warned)},
         "projects": kept,
     })
