@@ -63,7 +63,9 @@ def listing_pages(listing: render.Listing, previous: render.Listing | None = Non
             Page(f"static/{name}", lambda name=name: render.static_file(name))  # type: ignore[misc]
             for name in render.STATIC_FILES
         )
-    same_names = old is not None and old.token == listing.token
+    # The same projects in the same order: the same search token, the same
+    # number of projects and the same initials on every list page.
+    same_names = old is not None and old.names == listing.names
     shards = [
         shard for shard in range(listing.search_shards)
         if not same_names or listing.shard_rows(shard) != old.shard_rows(shard)  # type: ignore[union-attr]
@@ -90,11 +92,10 @@ def listing_pages(listing: render.Listing, previous: render.Listing | None = Non
         pages.append(Page(render.changelog_path(None), newest))
     if old is None or old.updates[:render.FEED_SIZE] != listing.updates[:render.FEED_SIZE]:
         pages.append(Page("rss/updates.xml", lambda: render.rss_xml(listing)))
-    same_frame = old is not None and (len(old.rows), old.initials) == (len(rows), listing.initials)
     pages.extend(
         Page(render.list_page_path(number), lambda number=number: render.list_html(listing, number))  # type: ignore[misc]
         for number in range(listing.list_pages, 0, -1)
-        if not same_frame or old.list_rows(number) != listing.list_rows(number)  # type: ignore[union-attr]
+        if not same_names or old.list_rows(number) != listing.list_rows(number)  # type: ignore[union-attr]
     )
     return pages
 
