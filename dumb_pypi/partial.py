@@ -17,7 +17,7 @@ from dumb_pypi import __version__, plan, render
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
 from dumb_pypi.model import Package, Project, make_project
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, locked
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, edit_paths, locked
 from dumb_pypi.render import Site
 from dumb_pypi.settings import Settings, Summary
 from dumb_pypi.unchanged import read_hashed, reading, sha256_of
@@ -355,7 +355,8 @@ def build(
     with locked(settings.output_dir, settings.lock_wait) as output:
         if (output.root / JOURNAL_NAME).exists():
             return None
-        manifest = output.read_manifest()
+        # Not its paths: they are edited as text (publish.edit_paths).
+        manifest = output.read_manifest(paths=False)
         if manifest is None or manifest.settings != settings.output_settings() or "warnings" not in manifest.read:
             return None
         try:
@@ -502,7 +503,7 @@ def _rebuild(
     packages_sha = manifest.lists.get("packages")
     written = 0
     if writes or plan_.stale or plan_.packages_json is not None:
-        output.begin(plan_.paths - manifest.paths)
+        output.begin(plan_.added)
         # Project pages first, then the listings that link them, then
         # deletions, then packages.json, as a full build does.
         for page in plan_.pages:
@@ -522,8 +523,7 @@ def _rebuild(
     read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_bytes)
     # The cache before the manifest: the manifest names the list the cache must describe.
     output.write(CACHE_NAME, cache_bytes)
-    order = [p for p in output.manifest_order if p not in plan_.stale] + sorted(plan_.paths - manifest.paths)
-    output.write_manifest(Manifest(settings.output_settings(), plan_.paths, lists, read), order)
+    output.write_manifest(Manifest(settings.output_settings(), frozenset(), lists, read), plan_.paths)
     output.end()
     return Summary(
         projects=len(plan_.projects), files=plan_.files, skipped=problems.count,
@@ -536,7 +536,8 @@ class _Plan(NamedTuple):
     files: int
     pages: list[plan.Page]  # to write, in order
     stale: set[str]  # to delete
-    paths: frozenset[str]  # every path the run leaves
+    added: set[str]  # paths the last run did not write
+    paths: str  # the manifest's paths line
     packages_json: list[bytes] | None  # the new bytes, in pieces, if they change
 
 
@@ -565,22 +566,24 @@ def _plan(
         # What the last run wrote for the changed projects: the manifest
         # holds no other path of theirs, since every run since the last full
         # build kept it exact.
-        stale = {
+        before = {
             path for project in changed if project in old_projects
             for path in plan.project_paths(project, old_projects[project][4].split("\n"), site)
-        } - now_paths
-        stale |= {page.path for page in plan.listing_pages(old_listing)} - listing_paths
-        if not stale <= manifest.paths:
-            raise _Damaged("the manifest lacks pages the build cache names")
+        }
+        old_listing_paths = {page.path for page in plan.listing_pages(old_listing)}
+        stale = (before - now_paths) | (old_listing_paths - listing_paths)
+        added = (now_paths - before) | (listing_paths - old_listing_paths)
         return _Plan(
             projects=new_projects,
             files=sum(p[2] for p in new_projects.values()),
             pages=project_pages + plan.listing_pages(new_listing, old_listing),
             stale=stale,
-            paths=(manifest.paths - stale) | now_paths | listing_paths,
+            added=added,
+            # A path of the cache's that the manifest lacks raises ValueError.
+            paths=edit_paths(output.read_manifest_paths(), stale, added),
             packages_json=_packages_json(output, manifest, changed, old_projects, projects) if changed else None,
         )
-    except (KeyError, TypeError, ValueError, IndexError) as e:
+    except (KeyError, TypeError, ValueError, IndexError, OSError) as e:
         raise _Damaged(f"{type(e).__name__}: {e}") from None
 
 

@@ -13,7 +13,7 @@ import shutil
 import stat
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -135,7 +135,6 @@ class Output:
         self._chmod = umask is None or umask & 0o644 != 0
         self.written = 0
         self.deleted = 0
-        self.manifest_order: list[str] = []
 
     def _check_inside(self, relpath: str, folder: str) -> None:
         real = os.path.realpath(self._prefix + "/" + folder)
@@ -370,8 +369,6 @@ class Output:
                     listed = header["paths"]
                 else:
                     listed = json.loads(f.read()) if paths else []
-            # In the order written (sorted), for write_manifest to keep.
-            self.manifest_order = listed
             return Manifest(
                 settings=header["settings"],
                 paths=check_relpaths(listed),
@@ -384,13 +381,19 @@ class Output:
             # A damaged or missing manifest licenses no deletion; this run rewrites it.
             return None
 
-    def write_manifest(self, manifest: Manifest, order: list[str] | None = None) -> None:
-        """Write the manifest; `order`, the same paths as a list, sorted but for a few, sorts in linear time."""
+    def write_manifest(self, manifest: Manifest, paths: str | None = None) -> None:
+        """Write the manifest; `paths`, its paths line as edit_paths gives it, stands for manifest.paths."""
         header = {"settings": manifest.settings, "lists": manifest.lists, "read": manifest.read}
         self.write(MANIFEST_NAME, "".join((
             json.dumps(header, separators=(",", ":"), sort_keys=True), "\n",
-            json.dumps(sorted(manifest.paths if order is None else order), separators=(",", ":")), "\n",
+            json.dumps(sorted(manifest.paths), separators=(",", ":")) if paths is None else paths, "\n",
         )))
+
+    def read_manifest_paths(self) -> str:
+        """The manifest's paths line as it stands: a sorted JSON array, to edit with edit_paths."""
+        with open(self.root / MANIFEST_NAME, encoding="utf-8") as f:
+            f.readline()
+            return f.readline().rstrip("\n")
 
     def read_journal(self) -> frozenset[str] | None:
         """The paths an interrupted run may have created, or None when the last run finished."""
@@ -431,6 +434,67 @@ class Output:
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):
             self.delete(relpath)
+
+
+def edit_paths(line: str, drop: Iterable[str], add: Iterable[str]) -> str:
+    """A manifest's paths line with paths dropped and added, edited as text where they go.
+
+    The line is a sorted JSON array of strings; inside a string every '"'
+    is escaped, so, as no path we write starts or ends with ',', '","' is
+    only ever where one element ends and the next begins. Each path is found
+    by bisection, never by reading every path (a large index has a million).
+    Raises ValueError for a path to drop that is not there, to add that is,
+    a path that starts or ends with ',', or a line that is not such an array.
+    """
+    if not (line.startswith("[") and line.endswith("]")):
+        raise ValueError("not a JSON array")
+    drop, add = list(drop), list(add)
+    if any(path.startswith(",") or path.endswith(",") for path in drop + add):
+        raise ValueError("a path that starts or ends with ','")
+    # Where, whether to drop the element there (1) or put one before it (0), the path, and the element's text.
+    edits: list[tuple[int, int, str, str]] = []
+    for path in drop:
+        at = _element_at(line, path)
+        if at >= len(line) - 1 or _scanstring(line, at + 1)[0] != path:
+            raise ValueError(f"{path!r} is not in the manifest")
+        edits.append((at, 1, path, ""))
+    for path in add:
+        at = _element_at(line, path)
+        if at < len(line) - 1 and _scanstring(line, at + 1)[0] == path:
+            raise ValueError(f"{path!r} is in the manifest already")
+        edits.append((at, 0, path, json.dumps(path)))
+    edits.sort()
+    pieces = []
+    done = 1
+    for at, dropped, _, element in edits:
+        piece = line[done:at]
+        pieces.append(piece if not piece or piece.endswith(",") else piece + ",")
+        if dropped:
+            end = _scanstring(line, at + 1)[1]
+            done = end + 1 if line[end] == "," else end
+        else:
+            pieces.append(element + ",")
+            done = at
+    pieces.append(line[done:-1])
+    return "[" + "".join(pieces).removesuffix(",") + "]"
+
+
+def _element_at(line: str, path: str) -> int:
+    """Where, in a manifest's paths line, the first element not before `path` starts (its '"'; the ']' if none)."""
+    low, high = 1, len(line) - 1  # both where an element starts, or the ']'
+    while low < high:
+        boundary = line.rfind('","', low, (low + high) // 2 + 1)
+        start = low if boundary < 0 else boundary + 2
+        value, end = _scanstring(line, start + 1)
+        if value < path:
+            low = end + 1 if line[end] == "," else end
+        else:
+            high = start
+    return low
+
+
+# Reads the JSON string whose first character (after its '"') is at an index.
+_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 # Why a hard link cannot be made: another file system, one without hard

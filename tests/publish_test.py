@@ -1,3 +1,4 @@
+import json
 import os
 import stat
 from pathlib import Path
@@ -6,7 +7,7 @@ import pytest
 from hypothesis import given, strategies as st
 
 from dumb_pypi.errors import LockedError, OutputError
-from dumb_pypi.publish import LOCK_NAME, TEMP_PREFIX, Manifest, Output, check_relpath, locked
+from dumb_pypi.publish import edit_paths, LOCK_NAME, TEMP_PREFIX, Manifest, Output, check_relpath, locked
 
 
 def files(root: Path) -> dict[str, bytes]:
@@ -349,3 +350,27 @@ def test_a_path_is_refused_exactly_when_a_segment_is_not_a_plain_name(relpath: s
     else:
         with pytest.raises(OutputError):
             check_relpath(relpath)
+
+
+# Paths as the manifest holds them, with the characters that JSON escapes;
+# none starts or ends with a comma, as none that dumb-pypi writes does.
+_paths = st.builds(
+    lambda first, middle, last: first + middle + last,
+    st.sampled_from("az"), st.text(alphabet='ab"\\,/é1', max_size=4), st.sampled_from("bz"),
+)
+
+
+@given(kept=st.sets(_paths, max_size=12), added=st.sets(_paths, max_size=6), data=st.data())
+def test_editing_the_manifests_paths_as_text_gives_the_manifest_of_the_new_paths(
+    kept: set[str], added: set[str], data: st.DataObject,
+) -> None:
+    added -= kept
+    dropped = data.draw(st.sets(st.sampled_from(sorted(kept)))) if kept else set()
+    line = json.dumps(sorted(kept), separators=(",", ":"))
+
+    edited = edit_paths(line, dropped, added)
+
+    assert edited == json.dumps(sorted(kept - dropped | added), separators=(",", ":"))
+    # A path to add that is there, or to drop that is not, means the manifest is not what the caller thinks.
+    with pytest.raises(ValueError):
+        edit_paths(line, [], sorted(kept)[:1]) if kept else edit_paths(line, ["az"], [])
