@@ -540,7 +540,9 @@ def _day_of(days: int) -> str:
 
 
 def _moment(timestamp: int | float) -> str:
-    return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    # (isoformat costs less than strftime; every timestamp read is in years 1970 to 9999.)
+    iso = _utc(timestamp)
+    return f"{iso[:10]} {iso[11:19]} UTC"
 
 
 def _size(size: int) -> str:
@@ -860,9 +862,11 @@ def list_html(listing: Listing, number: int) -> str:
     depth = 0 if number == 1 else 1
     start = (number - 1) * PAGE_SIZE
     jumps = [(initial, row // PAGE_SIZE + 1) for row, initial in listing.initials.items()]
+    rows = listing.list_rows(number)
     return _env().get_template("projects.html").render(
         **_page_context(listing.site, depth),
-        rows=listing.list_rows(number),
+        rows=_list_rows(rows, start, listing.initials, _root(depth)),
+        count=len(rows),
         start=start,
         total=len(listing.rows),
         number=number,
@@ -872,6 +876,19 @@ def list_html(listing: Listing, number: int) -> str:
         token=listing.token,
         shard_size=SHARD_SIZE,
     )
+
+
+def _list_rows(rows: Sequence[Row], start: int, initials: dict[int, str], root: str) -> Markup:
+    """A list page's rows, built in Python (see _changelog_rows); the first project of each initial is its anchor."""
+    out = []
+    for number, row in enumerate(rows, start):
+        initial = initials.get(number)
+        anchor = f' id="initial-{_h(initial)}"' if initial else ""
+        out.append(
+            f'            <tr{anchor}><td><a href="{root}project/{row.name}/">{_h(row.display_name)}</a></td>'
+            f"<td>{_h(row.version)}</td><td>{row.day}</td><td>{_h(row.summary or '')}</td></tr>"
+        )
+    return Markup("\n".join(out))
 
 
 def index_html(projects: Sequence[Project], site: Site) -> str:
@@ -890,13 +907,25 @@ def changelog_path(number: int | None) -> str:
 def changelog_html(listing: Listing, number: int) -> str:
     return _env().get_template("changelog.html").render(
         **_page_context(listing.site, 1),
-        updates=[
-            (_moment(u.timestamp), u.name, u.display_name, u.version, u.yanked, _files_phrase(u.files), u.uploaders)
-            for u in listing.changelog_updates(number)
-        ],
+        rows=_changelog_rows(listing.changelog_updates(number)),
         number=number,
         newer=number < listing.changelog_pages,
     )
+
+
+def _changelog_rows(updates: Sequence[Update]) -> Markup:
+    """The changelog's rows, built in Python: a page has 500, a large index hundreds of pages (see _anchor)."""
+    rows = []
+    for u in updates:
+        version = _h(u.version)
+        link = f"../project/{u.name}/"
+        yanked = ' <span class="mark yanked-mark">yanked</span>' if u.yanked else ""
+        rows.append(
+            f'          <tr><td>{_moment(u.timestamp)}</td><td><a class="project" href="{link}">{_h(u.display_name)}</a>'
+            f' <a href="{link}#v{version}">{version}</a>{yanked}</td><td>{_files_phrase(u.files)}</td>'
+            f"<td>{_h(u.uploaders)}</td></tr>"
+        )
+    return Markup("\n".join(rows))
 
 
 def _uploaders(release: Release) -> str:
