@@ -3,10 +3,14 @@
     python bench/run.py --files 100000 --where shm disk --repeat 3
 
 Each run is its own process; wall time is measured around it, and peak
-memory is the larger of the process's own peak RSS (from wait4, exact) and
-the sum of the proportional set sizes (PSS) of it and its worker processes,
-sampled every 100 ms: a page that forked workers share with their parent
-counts once in all, a page a worker had to copy counts in full.
+memory is the larger of the largest peak RSS of any of its processes
+(VmHWM) and the sum of the proportional set sizes (PSS) of it and its
+worker processes, both sampled every 100 ms: a page that forked workers
+share with their parent counts once in all, a page a worker had to copy
+counts in full; and, where GNU time is installed, the command's exact peak
+RSS as time reports it. (Not this process's wait4: Linux counts in a
+child's ru_maxrss the memory of the process that started it, this
+benchmark, before the exec.)
 
 With dumb-pypi 1.15.0 installed in its own virtualenv:
 
@@ -60,16 +64,23 @@ class Measure(NamedTuple):
     files: int
 
 
-def _pss_kib(pid: int) -> int:
-    """The process's proportional set size: pages it shares with others count by their share."""
+def _memory_kib(pid: int) -> tuple[int, int]:
+    """(PSS, peak RSS since its exec) of a process: pages it shares with others count by their share in PSS."""
+    pss = hwm = 0
     try:
         with open(f"/proc/{pid}/smaps_rollup") as f:
             for line in f:
                 if line.startswith("Pss:"):
-                    return int(line.split()[1])
+                    pss = int(line.split()[1])
+                    break
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    hwm = int(line.split()[1])
+                    break
     except (OSError, ValueError):
         pass
-    return 0
+    return pss, hwm
 
 
 def _children(root: int) -> list[int]:
@@ -89,11 +100,19 @@ def _children(root: int) -> list[int]:
     return tree
 
 
+# Exact peak RSS of the command itself, where installed (Debian: apt-get install time).
+GNU_TIME = "/usr/bin/time"
+
+
 def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[float, int]:
     """(wall seconds, peak KiB) of one process and its children; raises on failure."""
     os.sync()  # dirty pages of the last run must not be flushed during this one
     peak = 0
     done = threading.Event()
+    peak_file = log.with_suffix(".maxrss")
+    if os.access(GNU_TIME, os.X_OK):
+        # GNU time's own memory is what its child starts from: a megabyte or two.
+        command = [GNU_TIME, "-f", "%M", "-o", str(peak_file), *command]
     with open(log, "wb") as err:
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=err, stderr=err, env=env)
@@ -102,19 +121,23 @@ def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[
             nonlocal peak
             # Each sample costs a few milliseconds of CPU, taken from the build
             # measured; memory grows in phases that last far longer than this.
-            while not done.wait(0.1):
-                peak = max(peak, sum(_pss_kib(pid) for pid in _children(process.pid)))
+            while not done.wait(0.1 if peak else 0.01):
+                sizes = [_memory_kib(pid) for pid in _children(process.pid)]
+                peak = max(peak, sum(pss for pss, _ in sizes), *(hwm for _, hwm in sizes))
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        _, status, usage = os.wait4(process.pid, 0)
+        _, status, _ = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
         done.set()
         sampler.join()
         process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         raise SystemExit(f"{' '.join(command)} exited {process.returncode}:\n{log.read_text()[-3000:]}")
-    return wall, max(peak, usage.ru_maxrss)
+    if peak_file.exists():
+        peak = max(peak, int(peak_file.read_text().split()[-1]))
+        peak_file.unlink()
+    return wall, peak
 
 
 def count_files(root: Path) -> int:
