@@ -320,8 +320,10 @@ def _build(
         write_packages_json = writes or not (settings.output_dir / PACKAGES_JSON).exists()
 
         written = 0
-        # Made while the list's objects are at hand; written with the manifest, which vouches for it.
-        cache = _cache(settings, current, lines, problems, projects, listing)
+        # Made while the list's objects are at hand (and, in a build that
+        # writes, while the workers write); written with the manifest, which
+        # vouches for it.
+        cache: bytes | None = None
         if writes or stale or write_packages_json or files or metadata:
             output.check([
                 *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
@@ -345,6 +347,7 @@ def _build(
             )
             staged: Staged | None = None
             try:
+                cache = _cache(settings, current, lines, problems, projects, listing)
                 index_texts = [(page.path, page.render()) for page in index_writes]
                 packages_sha = None
                 if write_packages_json:
@@ -374,19 +377,21 @@ def _build(
                 _read(settings, problems, len(projects), len(packages), cache),
             ))
             output.end()
-        elif manifest is not None and (
-            manifest.lists.get("input") != current.sha256
-            or manifest.read != _read(settings, problems, len(projects), len(packages), cache)
-        ):
-            # Nothing changed but the list's bytes (or how it was read):
-            # remember them, so the next run may take this very list as its
-            # previous one, and may tell that it is given the same list again.
-            if cache is not None:
-                output.write(partial.CACHE_NAME, cache)
-            output.write_manifest(manifest._replace(
-                lists=_lists(current.sha256, manifest.lists.get("packages")),
-                read=_read(settings, problems, len(projects), len(packages), cache),
-            ))
+        else:
+            cache = _cache(settings, current, lines, problems, projects, listing)
+            if manifest is not None and (
+                manifest.lists.get("input") != current.sha256
+                or manifest.read != _read(settings, problems, len(projects), len(packages), cache)
+            ):
+                # Nothing changed but the list's bytes (or how it was read):
+                # remember them, so the next run may take this very list as its
+                # previous one, and may tell that it is given the same list again.
+                if cache is not None:
+                    output.write(partial.CACHE_NAME, cache)
+                output.write_manifest(manifest._replace(
+                    lists=_lists(current.sha256, manifest.lists.get("packages")),
+                    read=_read(settings, problems, len(projects), len(packages), cache),
+                ))
 
     return Summary(
         projects=len(projects),

@@ -188,8 +188,14 @@ class Release(NamedTuple):
 
 
 def make_release(version: str, files: tuple[Package, ...]) -> Release:
+    yanked = files[0].yanked if len(files) == 1 else all(f.yanked for f in files)
+    return Release(version, files, yanked, _prerelease(version))
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _prerelease(version: str) -> bool:
     parsed = _parse_version(version)
-    return Release(version, files, all(f.yanked for f in files), parsed is None or parsed.is_prerelease)
+    return parsed is None or parsed.is_prerelease
 
 
 class Project(NamedTuple):
@@ -235,13 +241,14 @@ def make_project(
     if not ordered:
         raise ValueError("a project needs at least one file")
     releases: list[Release] = []
-    current: list[Package] = []
-    for f in ordered:
-        if current and current[0].release != f.release:
-            releases.append(make_release(current[0].release, tuple(current)))
-            current = []
-        current.append(f)
-    releases.append(make_release(current[0].release, tuple(current)))
+    start = 0
+    key = release_key(ordered[0].version)
+    for i in range(1, len(ordered)):
+        next_key = release_key(ordered[i].version)
+        if next_key != key:
+            releases.append(make_release(key, ordered[start:i]))
+            start, key = i, next_key
+    releases.append(make_release(key, ordered[start:]))
     return Project(
         name=ordered[0].name,
         display_name=_display_name(releases[-1].files, ordered),
@@ -288,5 +295,5 @@ def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]
 
 def forget() -> None:
     """Empty the caches of names, versions and shared values (a worker that read a part no longer needs them)."""
-    for cache in (shared, _canonical, _parse_version, release_key, version_key):
+    for cache in (shared, _canonical, _parse_version, release_key, version_key, _prerelease):
         cache.cache_clear()
