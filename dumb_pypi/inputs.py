@@ -15,7 +15,7 @@ from typing import IO, Any, NamedTuple, Protocol
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
 from dumb_pypi.errors import DumbPypiError, InputError, InvalidFilename
-from dumb_pypi.model import Package, make_package
+from dumb_pypi.model import Package, make_package, package_of
 
 MAX_LINE = 1 << 20
 
@@ -314,6 +314,13 @@ def _is_specifier_set(text: str) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _unsafe_in(text: str) -> str | None:
+    """The first character of free text that no page may show, if any (uploaders and requirements repeat)."""
+    bad = _FREE_TEXT_UNSAFE.search(text)
+    return None if bad is None else bad.group()
+
+
 def parse_json_record(record: dict[str, Any]) -> Package:
     """One typed JSON record to a Package; raises ValueError or InvalidFilename for a bad value."""
     hash_ = record.get("hash")
@@ -339,9 +346,9 @@ def parse_json_record(record: dict[str, Any]) -> Package:
         if value is None:
             continue
         for text in value if type(value) is list else (value,):
-            bad = _FREE_TEXT_UNSAFE.search(text)
+            bad = _unsafe_in(text)
             if bad is not None:
-                raise ValueError(f"'{key}' contains {bad.group()!r}, a control character or non-character")
+                raise ValueError(f"'{key}' contains {bad!r}, a control character or non-character")
     url = record.get("url")
     if url is not None:
         try:
@@ -354,20 +361,11 @@ def parse_json_record(record: dict[str, Any]) -> Package:
         _split_path(rel)
         if rel.rsplit("/", 1)[-1] != filename:
             raise ValueError(f"'path' {rel!r} does not end in the filename")
-    return make_package(
-        filename,
-        path=rel,
-        url=url,
-        hash=hash_,
-        requires_python=requires_python,
-        core_metadata=core_metadata,
-        uploaded_by=record.get("uploaded_by"),
-        upload_timestamp=timestamp,
-        yanked=bool(record.get("yanked")),
-        yanked_reason=record.get("yanked_reason"),
-        requires_dist=record.get("requires_dist"),
-        size=size,
-        summary=record.get("summary"),
+    # (Positional: a keyword call per record costs as much as a check.)
+    return package_of(
+        filename, rel, url, hash_, requires_python, core_metadata, record.get("uploaded_by"), timestamp,
+        bool(record.get("yanked")), record.get("yanked_reason"), record.get("requires_dist"), size,
+        record.get("summary"),
     )
 
 

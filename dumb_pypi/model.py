@@ -91,6 +91,28 @@ def make_package(
     summary: str | None = None,
 ) -> Package:
     """Build a Package; raises errors.InvalidFilename for a filename we cannot list."""
+    return package_of(
+        filename, path, url, hash, requires_python, core_metadata, uploaded_by, upload_timestamp, yanked,
+        yanked_reason, requires_dist, size, summary,
+    )
+
+
+def package_of(
+    filename: str,
+    path: str | None,
+    url: str | None,
+    hash: str | None,
+    requires_python: str | None,
+    core_metadata: str | None,
+    uploaded_by: str | None,
+    upload_timestamp: int | float | None,
+    yanked: bool,
+    yanked_reason: str | None,
+    requires_dist: Iterable[str] | None,
+    size: int | None,
+    summary: str | None,
+) -> Package:
+    """make_package with every argument given in order (a reader calls it once per entry)."""
     name, version, packagetype, python_version = parse_filename(filename)
     # _make skips the keyword parsing of Package(...): this runs once per file.
     return Package._make((
