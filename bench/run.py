@@ -107,6 +107,8 @@ GNU_TIME = "/usr/bin/time"
 def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[float, int]:
     """(wall seconds, peak KiB) of one process and its children; raises on failure."""
     os.sync()  # dirty pages of the last run must not be flushed during this one
+    # Nor the freeing of the files the last run's output left (it was just removed).
+    time.sleep(1)
     peak = 0
     done = threading.Event()
     peak_file = log.with_suffix(".maxrss")
@@ -255,6 +257,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_cmd = [args.python, "-m", "dumb_pypi"]
     # This checkout's code, whatever the virtualenv has installed.
     ours_env = {**os.environ, "PYTHONPATH": str(REPO)}
+    # Compiled to bytecode first, as pip compiles an installed package (1.15
+    # is one): where PYTHONDONTWRITEBYTECODE is set, a checkout is otherwise
+    # compiled again by every run.
+    subprocess.run([args.python, "-m", "compileall", "-q", str(REPO / "dumb_pypi")], check=True)
     have_115 = not args.no_115 and os.access(args.dp115, os.X_OK)
     if not args.no_115 and not have_115:
         print(f"dumb-pypi 1.15.0 not found at {args.dp115}: timing only this dumb-pypi"
