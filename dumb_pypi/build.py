@@ -211,7 +211,7 @@ def build(
             gc.enable()
 
 
-def _read(settings: Settings, problems: Recorded, projects: int, files: int, cache: bytes | None) -> dict[str, Any]:
+def _read(settings: Settings, problems: Recorded, projects: int, files: int, cache: int | None) -> dict[str, Any]:
     """The manifest's record of how the list was read and what that gave (see unchanged.py), and of the build cache."""
     if settings.package_dir is not None:
         return {}
@@ -323,7 +323,7 @@ def _build(
         # Made while the list's objects are at hand (and, in a build that
         # writes, while the workers write); written with the manifest, which
         # vouches for it.
-        cache: bytes | None = None
+        cache: partial.CacheFile | None = None
         if writes or stale or write_packages_json or files or metadata:
             output.check([
                 *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
@@ -370,27 +370,25 @@ def _build(
             finally:
                 if staged is not None:
                     staged.discard()
-            if cache is not None:
-                output.write(partial.CACHE_NAME, cache)
+            cache_size = _write_cache(output, cache)
             output.write_manifest(Manifest(
                 settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha),
-                _read(settings, problems, len(projects), len(packages), cache),
+                _read(settings, problems, len(projects), len(packages), cache_size),
             ))
             output.end()
         else:
             cache = _cache(settings, current, lines, problems, projects, listing)
             if manifest is not None and (
                 manifest.lists.get("input") != current.sha256
-                or manifest.read != _read(settings, problems, len(projects), len(packages), cache)
+                or manifest.read != _read(settings, problems, len(projects), len(packages), cache and cache.size)
             ):
                 # Nothing changed but the list's bytes (or how it was read):
                 # remember them, so the next run may take this very list as its
                 # previous one, and may tell that it is given the same list again.
-                if cache is not None:
-                    output.write(partial.CACHE_NAME, cache)
+                cache_size = _write_cache(output, cache)
                 output.write_manifest(manifest._replace(
                     lists=_lists(current.sha256, manifest.lists.get("packages")),
-                    read=_read(settings, problems, len(projects), len(packages), cache),
+                    read=_read(settings, problems, len(projects), len(packages), cache_size),
                 ))
 
     return Summary(
@@ -413,22 +411,30 @@ def _caching(settings: Settings) -> bool:
 def _cache(
     settings: Settings, current: ReadList, lines: partial.EntryLines, problems: Recorded,
     projects: dict[NormalizedName, Project], listing: Listing,
-) -> bytes | None:
+) -> partial.CacheFile | None:
     """The build cache of this run (see partial.py), for a list read from a file."""
     path = settings.package_list_json or settings.package_list
     if not _caching(settings) or path is None:
         return None
     try:
-        with open(path, "rb") as f:
-            data = f.read()
+        return partial.cache_of(
+            path, settings, current.sha256, lines, problems.refusals,
+            zip(projects.values(), listing.rows, listing.by_project), current.name,
+        )
     except OSError:
         return None
-    if hashlib.sha256(data).hexdigest() != current.sha256:
-        return None  # the list changed while it was read
-    return partial.cache_of(
-        data, settings, current.sha256, lines, problems.refusals,
-        zip(projects.values(), listing.rows, listing.by_project), current.name,
-    )
+
+
+def _write_cache(output: Output, cache: partial.CacheFile | None) -> int | None:
+    """Write the build cache; its size, or None when there is none (the list changed while the index was built)."""
+    if cache is None:
+        return None
+    try:
+        output.stage(partial.CACHE_NAME, cache.pieces()).commit()
+    except (OSError, ValueError):
+        output.delete(partial.CACHE_NAME)
+        return None
+    return cache.size
 
 
 class _Writing:

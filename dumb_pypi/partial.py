@@ -9,8 +9,10 @@ import hashlib
 import io
 import json
 import marshal
+import os
+import struct
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any, NamedTuple
 
 from dumb_pypi import __version__, plan, render
@@ -26,7 +28,7 @@ from dumb_pypi.unchanged import read_hashed, reading, sha256_of
 # script does not sync them.
 CACHE_NAME = ".dumb-pypi-cache"
 # The layout of the cache; another layout is no cache.
-FORMAT = 4
+FORMAT = 5
 PACKAGES_JSON = "packages.json"
 _BOM = b"\xef\xbb\xbf"
 # Reads the JSON string that starts at an index: the filename of a record.
@@ -83,11 +85,49 @@ def empty_index(settings: Settings, name: str, skipped: int) -> DumbPypiError:
 
 
 def _dumps(cache: dict[str, Any]) -> bytes:
-    """The cache's bytes: the same for equal caches made in the same order (marshal's version 2 shares no objects)."""
+    """The cache's header bytes: the same for equal caches made in the same order (marshal's version 2 shares no objects)."""
     return marshal.dumps(cache, 2)
 
 
-def read_record(settings: Settings, problems: Recorded, projects: int, files: int, cache: bytes | None) -> dict[str, Any]:
+# The cache file: the length of its header, the header (marshal), then the
+# list's bytes as they are: a full build streams the list from its file into
+# the cache, never holding it whole (a million lines are 300 MB).
+_LENGTH = struct.Struct("<Q")
+
+
+class CacheFile(NamedTuple):
+    """A build cache to write: its header, a callable that gives the list's bytes in pieces, and its whole size."""
+
+    header: bytes
+    data: Callable[[], Iterator[bytes]]
+    size: int
+
+    def pieces(self) -> Iterator[bytes]:
+        yield _LENGTH.pack(len(self.header))
+        yield self.header
+        yield from self.data()
+
+
+def parse_cache(content: bytes) -> Any:
+    """What a cache file holds: its header, with the list's bytes as "data" (raises ValueError, EOFError, struct.error)."""
+    (length,) = _LENGTH.unpack_from(content)
+    cache = marshal.loads(content[_LENGTH.size:_LENGTH.size + length])
+    if isinstance(cache, dict):
+        cache["data"] = content[_LENGTH.size + length:]
+    return cache
+
+
+def cache_bytes(cache: dict[str, Any]) -> bytes:
+    """The bytes of a cache file that holds `cache` (the list's bytes as "data"): parse_cache read backwards."""
+    return b"".join(_cache_file({key: value for key, value in cache.items() if key != "data"}, cache["data"]).pieces())
+
+
+def _cache_file(header: dict[str, Any], data: bytes) -> CacheFile:
+    encoded = _dumps(header)
+    return CacheFile(encoded, lambda: iter((data,)), _LENGTH.size + len(encoded) + len(data))
+
+
+def read_record(settings: Settings, problems: Recorded, projects: int, files: int, cache: int | None) -> dict[str, Any]:
     """What the manifest keeps of reading the list: what a rerun on the same list prints, and the build cache's size.
 
     The manifest vouches for the cache (with the input list's hash and the
@@ -97,7 +137,7 @@ def read_record(settings: Settings, problems: Recorded, projects: int, files: in
         "reading": reading(settings), "projects": projects, "files": files, "skipped": problems.count,
         "warnings": [list(refusal) for refusal in problems.refusals],
         # Its size: a cache cut short, or another run's, is not this one.
-        "cache": None if cache is None else len(cache),
+        "cache": cache,
     }
 
 
@@ -156,16 +196,27 @@ class EntryLines(NamedTuple):
 
 
 def cache_of(
-    data: bytes, settings: Settings, sha: str, entries: EntryLines, refusals: Iterable[tuple[int, str, bool]],
+    path: str, settings: Settings, sha: str, entries: EntryLines, refusals: Iterable[tuple[int, str, bool]],
     listed: Iterable[tuple[Project, render.Row, Sequence[render.Update]]], name: str,
-) -> bytes | None:
-    """The build cache of a build that read `data`; None for a list that a rerun reads whole anyway."""
-    lines = split_lines(data)
-    if lines is None:
-        return None
+) -> CacheFile | None:
+    """The build cache of a build that read the list at `path` (of sha256 `sha`); None for a list that a rerun reads whole anyway.
+
+    The list is read in pieces, here and again when the cache is written;
+    if its bytes are no longer the ones the build read, writing fails
+    (ValueError) and the run leaves no cache.
+    """
     kept = {project.name: _listed(project, row, updates) for project, row, updates in listed}
     ids: dict[str, int] = {project: number for number, project in enumerate(kept, 1)}
-    of_line = array.array("i", bytes(4 * len(lines)))
+    count = 0
+    size = 0
+    last = b"\n"
+    for piece in _pieces(path):
+        count += piece.count(b"\n")
+        size += len(piece)
+        last = piece[-1:] or last
+    if last != b"\n":
+        return None  # see split_lines
+    of_line = array.array("i", bytes(4 * count))
     for line, project in zip(entries.lines, entries.names):
         of_line[line - 1] = ids[project]
     warned: dict[int, list[tuple[str, bool]]] = {}
@@ -173,20 +224,63 @@ def cache_of(
         warned.setdefault(line, []).append((message, skipped))
     # A line that gave no entry of its own: blank, a comment, skipped, or a
     # file listed again; the last must be read again for its project.
-    unread = [(n, lines[n - 1]) for n, project in enumerate(of_line, 1) if not project and lines[n - 1].strip()]
-    for entry in _parse(unread, name, settings.package_list_json is not None).entries:
-        of_line[entry.line - 1] = ids[entry.package.name]
-    return _dumps({
+    unread = {n for n, project in enumerate(of_line, 1) if not project}
+    if unread:
+        lines = _some_lines(path, unread)
+        pending = [(n, lines[n]) for n in sorted(unread) if lines[n].strip()]
+        for entry in _parse(pending, name, settings.package_list_json is not None).entries:
+            of_line[entry.line - 1] = ids[entry.package.name]
+    header = _dumps({
         "format": FORMAT,
         "dumb-pypi": __version__,
         "python": sys.version,
         "input": sha,
         "reading": reading(settings),
-        "data": data.removeprefix(_BOM),
         "lines": of_line.tobytes(),
         "warnings": {number: tuple(warned[number]) for number in sorted(warned)},
         "projects": kept,
     })
+
+    def data() -> Iterator[bytes]:
+        check = hashlib.sha256()
+        for piece in _pieces(path, check):
+            yield piece
+        if check.hexdigest() != sha:
+            raise ValueError(f"{path} changed while the index was built")
+
+    return CacheFile(header, data, _LENGTH.size + len(header) + size)
+
+
+def _pieces(path: str, check: Any = None) -> Iterator[bytes]:
+    """The list's bytes without a byte-order mark, a megabyte at a time; `check` (a hash) is given every byte."""
+    with open(path, "rb") as f:
+        first = True
+        while piece := f.read(1 << 20):
+            if check is not None:
+                check.update(piece)
+            if first:
+                first = False
+                while len(piece) < len(_BOM) and _BOM.startswith(piece) and (more := f.read(1 << 20)):
+                    if check is not None:
+                        check.update(more)
+                    piece += more
+                piece = piece.removeprefix(_BOM)
+            yield piece
+
+
+def _some_lines(path: str, wanted: set[int]) -> dict[int, bytes]:
+    """Lines of the list by number (from 1), for the few numbers wanted."""
+    found: dict[int, bytes] = {}
+    number = 0
+    rest = b""
+    for piece in _pieces(path):
+        lines = (rest + piece).split(b"\n")
+        rest = lines.pop()
+        for line in lines:
+            number += 1
+            if number in wanted:
+                found[number] = line
+    return found
 
 
 # How far two lists are compared at once; then a sixteenth as far, and so on.
@@ -246,12 +340,14 @@ def _load(output: Output, manifest: Manifest, settings: Settings) -> dict[str, A
     """The cache, if it describes the list of the last run, read as this run reads; else None."""
     try:
         with open(output.root / CACHE_NAME, "rb") as f:
+            if os.fstat(f.fileno()).st_size != manifest.read.get("cache"):
+                return None
+            (length,) = _LENGTH.unpack(f.read(_LENGTH.size))
             # marshal.load(f) would read the file in small pieces.
-            data = f.read()
-        if len(data) != manifest.read.get("cache"):
-            return None
-        cache = marshal.loads(data)
-    except (OSError, ValueError, EOFError, TypeError):
+            cache = marshal.loads(f.read(length))
+            if isinstance(cache, dict):
+                cache["data"] = f.read()
+    except (OSError, ValueError, EOFError, TypeError, struct.error):
         return None
     if not (
         isinstance(cache, dict)
@@ -493,10 +589,11 @@ def _rebuild(
     of_line[before:before + gone] = array.array("i", [
         renumber[known[line]] if line in known else by_number.get(n, 0) for n, line in enumerate(added, before + 1)
     ])
-    cache_bytes = _dumps({
-        **cache, "input": sha, "data": text, "lines": of_line.tobytes(),
+    header = {key: value for key, value in cache.items() if key != "data"}
+    cache_file = _cache_file({
+        **header, "input": sha, "lines": of_line.tobytes(),
         "warnings": {number: warned[number] for number in sorted(warned)}, "projects": plan_.projects,
-    })
+    }, text)
 
     writes = [page.path for page in plan_.pages]
     output.check([*writes, *plan_.stale, PACKAGES_JSON])
@@ -520,9 +617,9 @@ def _rebuild(
     lists = {"input": sha}
     if packages_sha is not None:
         lists["packages"] = packages_sha
-    read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_bytes)
+    read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_file.size)
     # The cache before the manifest: the manifest names the list the cache must describe.
-    output.write(CACHE_NAME, cache_bytes)
+    output.stage(CACHE_NAME, cache_file.pieces()).commit()
     output.write_manifest(Manifest(settings.output_settings(), frozenset(), lists, read), plan_.paths)
     output.end()
     return Summary(
@@ -614,7 +711,7 @@ def _packages_json(
             edits.append((at, 1, filename, b""))
     for project_ in projects:
         for package in project_.files:
-            record = render._dumps(package.to_json()).encode()
+            record = render.package_line(package).encode()
             edits.append((_record_at(data, package.filename), 0, package.filename, record))
     # Added lines go before the line at their place, in filename order, then that line goes if it is dropped.
     edits.sort()

@@ -5,7 +5,6 @@ import hashlib
 import html.parser
 import io
 import json
-import marshal
 import os
 import re
 import sys
@@ -17,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from dumb_pypi import render
+from dumb_pypi import partial, render
 from dumb_pypi.build import Settings, build
 from dumb_pypi.cli import main
 from dumb_pypi.errors import DumbPypiError
@@ -426,7 +425,7 @@ def _check_page(path: Path, relpath: str) -> list[str]:
         return [s for line in path.read_text(encoding="utf-8").splitlines() for s in _strings(json.loads(line))]
     if path.name == ".dumb-pypi-cache":
         # Data for the next run (never served): its text is what the listings show; the list's lines are bytes.
-        return list(_strings(marshal.loads(path.read_bytes())))
+        return list(_strings(partial.parse_cache(path.read_bytes())))
     if path.name == "json" or path.name.endswith("_json"):
         return list(_strings(json.loads(path.read_text(encoding="utf-8"))))
     if relpath.startswith("search/") and path.name.endswith(".js"):

@@ -5,6 +5,7 @@ import fcntl
 import html.parser
 import json
 import marshal
+import struct
 import os
 import shutil
 import signal
@@ -470,15 +471,24 @@ def _two_lists(tmp_path: Path) -> tuple[str, str]:
     return write_list(tmp_path / "a.json", base), write_list(tmp_path / "b.json", more)
 
 
+def _framed(header: bytes) -> bytes:
+    return struct.pack("<Q", len(header)) + header
+
+
+def _edited(content: bytes, **changes: Any) -> bytes:
+    return partial.cache_bytes({**partial.parse_cache(content), **changes})
+
+
 @pytest.mark.parametrize(
     "damage",
     [
         pytest.param(lambda data: data[: len(data) // 2], id="cut-short"),
         pytest.param(lambda data: b"not marshal at all", id="garbage"),
-        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "format": -1}), id="another-format"),
-        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "input": "0" * 64}), id="another-list"),
-        pytest.param(lambda data: marshal.dumps({**marshal.loads(data), "projects": {}}, 2), id="edited"),
-        pytest.param(lambda data: marshal.dumps([1, 2, 3]), id="not-a-dict"),
+        pytest.param(lambda data: _edited(data, format=-1), id="another-format"),
+        pytest.param(lambda data: _edited(data, input="0" * 64), id="another-list"),
+        pytest.param(lambda data: _edited(data, projects={}), id="edited"),
+        pytest.param(lambda data: _edited(data, data=b"x-1.0.tar.gz\n"), id="another-list-text"),
+        pytest.param(lambda data: _framed(marshal.dumps([1, 2, 3])), id="not-a-dict"),
     ],
 )
 def test_a_damaged_build_cache_falls_back_to_reading_the_whole_list(
@@ -572,3 +582,29 @@ def test_a_file_listed_again_with_other_data_names_both_lines_from_the_cache(
         run(out, second, str(out / "packages.json"))
 
     assert tree(out) == before
+
+
+def test_a_list_that_changes_while_the_index_is_built_leaves_no_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_cache: list[Summary | None],
+) -> None:
+    first, second = _two_lists(tmp_path)
+    real = partial._pieces
+
+    def pieces(path: str, check: Any = None) -> Any:
+        if check is not None:
+            # The pass that copies the list into the cache: someone appended a line since it was read.
+            with open(path, "ab") as f:
+                f.write(b'{"filename": "late-1.0.tar.gz"}\n')
+        return real(path, check)
+
+    monkeypatch.setattr(partial, "_pieces", pieces)
+    out = tmp_path / "out"
+    run(out, first)
+    assert not (out / partial.CACHE_NAME).exists()
+    monkeypatch.setattr(partial, "_pieces", real)
+    from_cache.clear()
+    # The next run cannot use a cache, and reads its list whole.
+    run(out, second, str(out / "packages.json"))
+    assert from_cache == [None]
+    run(tmp_path / "full", second)
+    assert tree(out) == tree(tmp_path / "full")

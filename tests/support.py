@@ -593,12 +593,10 @@ def output_tree(root: Path, skip: Iterable[str] = ()) -> dict[str, object]:
     marshal may write equal values in different bytes (it shares objects
     that happen to be one), so two caches are compared by their values.
     """
-    import marshal
-
-    from dumb_pypi.partial import CACHE_NAME
+    from dumb_pypi.partial import CACHE_NAME, parse_cache
 
     return {
-        p.relative_to(root).as_posix(): marshal.loads(p.read_bytes()) if p.name == CACHE_NAME else p.read_bytes()
+        p.relative_to(root).as_posix(): parse_cache(p.read_bytes()) if p.name == CACHE_NAME else p.read_bytes()
         for p in sorted(root.rglob("*"))
         if p.is_file() and p.name not in skip
     }
