@@ -715,16 +715,18 @@ def _packages_json(
             edits.append((_record_at(data, package.filename), 0, package.filename, record))
     # Added lines go before the line at their place, in filename order, then that line goes if it is dropped.
     edits.sort()
-    pieces = []
+    # Views of the old bytes, not copies: at a million files they are 150 MB.
+    view = memoryview(data)
+    pieces: list[bytes] = []
     done = 0
     for at, drop, _, record in edits:
-        pieces.append(data[done:at])
+        pieces.append(view[done:at])  # type: ignore[arg-type]
         done = at
         if drop:
             done = data.find(b"\n", at) + 1
         else:
             pieces.append(record)
-    pieces.append(data[done:])
+    pieces.append(view[done:])  # type: ignore[arg-type]
     return pieces
 
 
