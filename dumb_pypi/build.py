@@ -341,7 +341,7 @@ def _build(
                 output.write(relpath, data)
             written = len(files) + len(metadata)
             writing = _Writing(
-                output, project_writes, len(page_writes), site,
+                output, project_writes, site,
                 pool if len(page_writes) >= MIN_PAGES else None,
                 lambda done: progress("write", done, len(page_writes)),
             )
@@ -441,7 +441,7 @@ class _Writing:
     """Project pages being written: by the workers in the background and by this process, or by this process alone."""
 
     def __init__(
-        self, output: Output, projects: list[Project], pages: int, site: Site, pool: Workers | None,
+        self, output: Output, projects: list[Project], site: Site, pool: Workers | None,
         progress: Callable[[int], None],
     ) -> None:
         self._output = output

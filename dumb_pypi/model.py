@@ -62,13 +62,6 @@ class Package(NamedTuple):
         return record
 
     @property
-    def hash_parts(self) -> tuple[str, str] | None:
-        if self.hash is None:
-            return None
-        algo, _, digest = self.hash.partition("=")
-        return algo, digest
-
-    @property
     def release(self) -> str:
         """The key of this file's release: the normalised version where it is valid PEP 440."""
         return release_key(self.version)

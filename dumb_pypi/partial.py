@@ -19,7 +19,7 @@ from dumb_pypi import __version__, plan, render
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
 from dumb_pypi.model import Package, Project, make_project
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, edit_paths, locked
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, edit_paths, locked, scan_json_string
 from dumb_pypi.render import Site
 from dumb_pypi.settings import Settings, Summary
 from dumb_pypi.unchanged import read_hashed, reading, sha256_of
@@ -31,8 +31,6 @@ CACHE_NAME = ".dumb-pypi-cache"
 FORMAT = 5
 PACKAGES_JSON = "packages.json"
 _BOM = b"\xef\xbb\xbf"
-# Reads the JSON string that starts at an index: the filename of a record.
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 # What the cache keeps of a project: its row in the listings, its releases in
 # the changelog (render.Row and render.Update as plain tuples), how many
@@ -369,7 +367,7 @@ def _filename_of(line: str) -> str:
     """The filename of a line of packages.json, which each record names first."""
     if not line.startswith('{"filename":"'):
         raise ValueError(f"not a record of packages.json: {line[:80]!r}")
-    return str(_scanstring(line, 13)[0])
+    return str(scan_json_string(line, 13)[0])
 
 
 def _listed_rows(projects: Iterable[Listed]) -> tuple[list[render.Row], list[list[render.Update]]]:

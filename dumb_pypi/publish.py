@@ -282,8 +282,7 @@ class Output:
         # A folder is new if its parent was made by this process just now, or if it is not there.
         new = folder not in self._dirs and (folder.rpartition("/")[0] in self._made or not os.path.lexists(target))
         if not new:
-            for relpath, data in files:
-                self.write(relpath, data)
+            self._write_each(files)
             return
         tmp = self._temp_name(parent)
         prefix = folder + "/"
@@ -312,14 +311,17 @@ class Output:
                     raise
                 # The folder came into being after all: each file goes into it on its own.
                 shutil.rmtree(tmp, ignore_errors=True)
-                for relpath, data in files:
-                    self.write(relpath, data)
+                self._write_each(files)
                 return
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         self._dirs.update(f"{prefix}{sub}" if sub else folder for sub in made)
         self.written += len(files)
+
+    def _write_each(self, files: list[tuple[str, bytes]]) -> None:
+        for relpath, data in files:
+            self.write(relpath, data)
 
     def is_published(self, relpath: str, source: Path) -> bool:
         """Whether OUTPUT/relpath already is the file at `source`: its hard link, or a copy of the same size and mtime."""
@@ -357,6 +359,7 @@ class Output:
             except OSError:
                 break
             self._dirs.discard(parent)
+            self._made.discard(parent)
             parent = os.path.dirname(parent)
 
     def _read_json(self, name: str) -> Any:
@@ -467,12 +470,12 @@ def edit_paths(line: str, drop: Iterable[str], add: Iterable[str]) -> str:
     edits: list[tuple[int, int, str, str]] = []
     for path in drop:
         at = _element_at(line, path)
-        if at >= len(line) - 1 or _scanstring(line, at + 1)[0] != path:
+        if at >= len(line) - 1 or scan_json_string(line, at + 1)[0] != path:
             raise ValueError(f"{path!r} is not in the manifest")
         edits.append((at, 1, path, ""))
     for path in add:
         at = _element_at(line, path)
-        if at < len(line) - 1 and _scanstring(line, at + 1)[0] == path:
+        if at < len(line) - 1 and scan_json_string(line, at + 1)[0] == path:
             raise ValueError(f"{path!r} is in the manifest already")
         edits.append((at, 0, path, json.dumps(path)))
     edits.sort()
@@ -482,7 +485,7 @@ def edit_paths(line: str, drop: Iterable[str], add: Iterable[str]) -> str:
         piece = line[done:at]
         pieces.append(piece if not piece or piece.endswith(",") else piece + ",")
         if dropped:
-            end = _scanstring(line, at + 1)[1]
+            end = scan_json_string(line, at + 1)[1]
             done = end + 1 if line[end] == "," else end
         else:
             pieces.append(element + ",")
@@ -497,7 +500,7 @@ def _element_at(line: str, path: str) -> int:
     while low < high:
         boundary = line.rfind('","', low, (low + high) // 2 + 1)
         start = low if boundary < 0 else boundary + 2
-        value, end = _scanstring(line, start + 1)
+        value, end = scan_json_string(line, start + 1)
         if value < path:
             low = end + 1 if line[end] == "," else end
         else:
@@ -505,8 +508,9 @@ def _element_at(line: str, path: str) -> int:
     return low
 
 
-# Reads the JSON string whose first character (after its '"') is at an index.
-_scanstring: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+# Reads the JSON string whose first character (after its '"') is at an index:
+# its value, and the index after its closing '"'.
+scan_json_string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 
 
 # Why a hard link cannot be made: another file system, one without hard

@@ -109,17 +109,25 @@ def _relocated_all(urls: Sequence[str], project: str, page: str) -> list[str]:
     folders: dict[str, str] = {}
     out = []
     for url in urls:
-        cut = url.rfind("/") + 1
-        name = url[cut:]
-        if name in ("", ".", "..") or ":" in name or "?" in url or "#" in url:
+        split = _folder_and_name(url)
+        if split is None:
             out.append(relocate(url, project, page))
             continue
-        folder = url[:cut]
+        folder, name = split
         prefix = folders.get(folder)
         if prefix is None:
             prefix = folders[folder] = _relocated_folder(folder, project, page)
         out.append(prefix + name)
     return out
+
+
+def _folder_and_name(url: str) -> tuple[str, str] | None:
+    """A URL's folder (up to its last '/') and plain filename; None where the last part is not a plain filename."""
+    cut = url.rfind("/") + 1
+    name = url[cut:]
+    if name in ("", ".", "..") or ":" in name or "?" in url or "#" in url:
+        return None
+    return url[:cut], name
 
 
 @functools.lru_cache(maxsize=1 << 12)
@@ -260,7 +268,7 @@ def _strings_repeated(values: tuple[str, ...]) -> str:
 _ANY_VERSION = "\x00"
 
 
-def _any_version_alike(packages_url: str | None, urls: Sequence[str], project: str) -> bool:
+def _any_version_alike(urls: Sequence[str], project: str) -> bool:
     """Whether the files' URLs are the same from every pypi/<project>/<version>/ folder.
 
     They are unless a relative URL leads into pypi/ itself, where the
@@ -402,10 +410,10 @@ class ProjectPages:
         """The folders of the files' URLs, or None when a URL does not end in a plain filename."""
         folders = set()
         for url in self._urls:
-            cut = url.rfind("/") + 1
-            if url[cut:] in ("", ".", "..") or ":" in url[cut:] or "?" in url or "#" in url:
+            split = _folder_and_name(url)
+            if split is None:
                 return None
-            folders.add(url[:cut])
+            folders.add(split[0])
         return folders
 
     def _urls_from(self, page: str) -> list[str]:
@@ -431,7 +439,7 @@ class ProjectPages:
     def _release_records(self) -> list[str]:
         """Each file's PyPI record in JSON, as seen from pypi/<name>/<version>/ (the same for any version)."""
         name = self.project.name
-        if not _any_version_alike(self.site.packages_url, self._urls, name):
+        if not _any_version_alike(self._urls, name):
             return []
         records = self._records(f"pypi/{name}/{_ANY_VERSION}/")
         # Most URLs are absolute, or the same a folder deeper: share those strings.
@@ -540,8 +548,11 @@ def _day_of(days: int) -> str:
 
 
 def _moment(timestamp: int | float) -> str:
-    # (isoformat costs less than strftime; every timestamp read is in years 1970 to 9999.)
-    iso = _utc(timestamp)
+    return _moment_of(_utc(timestamp))
+
+
+def _moment_of(iso: str) -> str:
+    """A time as the pages for people show it, from what _utc gives (isoformat costs less than strftime)."""
     return f"{iso[:10]} {iso[11:19]} UTC"
 
 
@@ -695,7 +706,7 @@ def _project_content(pages: ProjectPages) -> str:
                 meta += f' · <span title="{f.size} bytes">{_size(f.size)}</span>'
             moment = times[i]
             if moment is not None:
-                meta += f" · <time>{moment[:10]} {moment[11:19]} UTC</time>"
+                meta += f" · <time>{_moment_of(moment)}</time>"
             if f.uploaded_by:
                 meta += f" · by {h(f.uploaded_by)}"
             if f.requires_python:

@@ -62,13 +62,6 @@ class Workers:
                 self._pipes.append(ours)
                 self._processes.append(process)
 
-    def each(self, function: Callable[[Any], T], tasks: list[Any]) -> list[Callable[[], T]]:
-        """Start function(task) for each task, one task a worker; each returned callable waits for its result."""
-        assert len(tasks) <= self.jobs
-        for pipe, task in zip(self._pipes, tasks):
-            pipe.send((function, task))
-        return [functools.partial(_result, pipe) for pipe in self._pipes[:len(tasks)]]
-
     def each_streamed(self, function: Callable[[Any], Iterator[T]], tasks: list[Any]) -> list[Callable[[], Iterator[T]]]:
         """Start function(task) for each task, one task a worker; each returned callable gives its items as they come."""
         assert len(tasks) <= self.jobs
