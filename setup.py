@@ -16,7 +16,7 @@ setup(
     packages=find_packages(exclude=("tests*", "bench*")),
     package_data={"dumb_pypi": ["templates/*", "static/*", "py.typed"]},
     install_requires=["jinja2>=3.0", "packaging>=22", "pkginfo>=1.10"],
-    entry_points={"console_scripts": ["dumb-pypi = dumb_pypi.cli:main"]},
+    entry_points={"console_scripts": ["dumb-pypi = dumb_pypi.cli:run"]},
     classifiers=[
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3 :: Only",

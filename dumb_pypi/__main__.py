@@ -1,3 +1,3 @@
-from dumb_pypi.cli import main
+from dumb_pypi.cli import run
 
-raise SystemExit(main())
+run()

@@ -31,6 +31,8 @@ from dumb_pypi.settings import Settings, Summary, check_settings
 
 
 PACKAGES_JSON = "packages.json"
+# The models of builds run with leave=True: never freed (see cli.run).
+_LEFT: list[object] = []
 __all__ = ["Settings", "Summary", "build", "check_settings"]
 T = TypeVar("T")
 
@@ -168,6 +170,7 @@ def build(
     stdin: IO[bytes] | None = None,
     now: datetime.datetime | None = None,
     rerun: bool = True,
+    leave: bool = False,
 ) -> Summary:
     """Read the inputs, then write the index; raises DumbPypiError before writing anything on bad input.
 
@@ -175,7 +178,9 @@ def build(
     `progress` how far a long step has got: ("read", entries read, 0) and
     ("write", project pages written, project pages to write). `rerun` False
     says the caller has found already that this run must read its whole list
-    (unchanged.rerun and partial.rebuild say None).
+    (unchanged.rerun and partial.rebuild say None). `leave` True keeps what
+    the build made in memory after it returns, for a caller that ends the
+    process at once (cli.run) rather than free it object by object.
     """
     check_settings(settings)
     if rerun:
@@ -204,7 +209,7 @@ def build(
         # Workers start before anything is read, so that they share none of the model (see workers.py).
         # --jobs counts this process, which reads and writes too.
         with started(jobs - 1 if _worth_workers(settings) else 0) as pool:
-            return _build(settings, problems, warn, notice, progress, stdin, site, pool, model_built)
+            return _build(settings, problems, warn, notice, progress, stdin, site, pool, model_built, leave)
     finally:
         gc.unfreeze()
         if collecting:
@@ -240,6 +245,7 @@ def _build(
     site: Site,
     pool: Workers | None,
     model_built: Callable[[], None],
+    leave: bool,
 ) -> Summary:
     if settings.package_dir is not None:
         current = read_package_dir(settings, problems, warn, notice)
@@ -271,6 +277,8 @@ def _build(
     )
     current = current._replace(entries=[])
     projects = group_projects(packages)
+    if leave:
+        _LEFT.append((packages, projects))
     model_built()
     with locked(settings.output_dir, settings.lock_wait) as output:
         manifest = output.read_manifest()
@@ -391,6 +399,8 @@ def _build(
                     read=_read(settings, problems, len(projects), len(packages), cache_size),
                 ))
 
+    if leave:
+        _LEFT.append((paths, listing, lines))
     return Summary(
         projects=len(projects),
         files=len(packages),
