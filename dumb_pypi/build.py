@@ -306,11 +306,16 @@ def _build(
             if changed is None or project.name in changed:
                 project_writes.append(project)
                 page_writes.extend(project_paths)
-        listing = Listing.of(list(projects.values()), site)
-        index = plan.listing_pages(listing)
-        paths.update(page.path for page in index)
-        index_writes = index if changed is None or changed else []
-        writes = bool(project_writes or index_writes)
+        # A full build works the listing out while the workers write; until
+        # then `stale` may hold paths of the listing, which it writes anew.
+        listing: Listing | None = None
+        index_writes: list[plan.Page] = []
+        if changed is not None:
+            listing = Listing.of(list(projects.values()), site)
+            index = plan.listing_pages(listing)
+            paths.update(page.path for page in index)
+            index_writes = index if changed else []
+        writes = bool(project_writes or index_writes) or listing is None
         # OUTPUT/packages/FILENAME, and FILENAME.metadata for wheels.
         files: list[tuple[str, Path]] = []
         metadata: list[tuple[str, bytes]] = []
@@ -336,8 +341,9 @@ def _build(
             output.check([
                 *(relpath for relpath, _ in files), *(relpath for relpath, _ in metadata),
                 *page_writes, *(page.path for page in index_writes), *stale, PACKAGES_JSON,
+                *(plan.LISTING_PLACES if listing is None else ()),
             ])
-            output.begin(paths - owned)
+            output.begin(path for path in paths if path not in owned)
             # Distribution files first, then project pages, then the indexes
             # that link them, then deletions: a reader never follows a link to
             # a missing file. While workers write the project pages, this
@@ -355,6 +361,14 @@ def _build(
             )
             staged: Staged | None = None
             try:
+                if listing is None:
+                    listing = Listing.of(list(projects.values()), site)
+                    index_writes = plan.listing_pages(listing)
+                    index_paths = {page.path for page in index_writes}
+                    output.check(index_paths)
+                    output.extend_journal(index_paths - paths - owned)
+                    paths |= index_paths
+                    stale -= index_paths
                 cache = _cache(settings, current, lines, problems, projects, listing)
                 index_texts = [(page.path, page.render()) for page in index_writes]
                 packages_sha = None
@@ -385,6 +399,7 @@ def _build(
             ))
             output.end()
         else:
+            assert listing is not None
             cache = _cache(settings, current, lines, problems, projects, listing)
             if manifest is not None and (
                 manifest.lists.get("input") != current.sha256

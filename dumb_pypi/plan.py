@@ -43,6 +43,14 @@ def index_pages(projects: Mapping[NormalizedName, Project], site: Site) -> list[
     return listing_pages(render.Listing.of(list(projects.values()), site))
 
 
+# A page in each folder that listing_pages writes in: what a full build
+# checks before its first write, before it has worked out the listing.
+LISTING_PLACES = (
+    "index.html", "simple/index.html", "static/dumb-pypi.css", "search/names.js", "changelog/index.html",
+    "rss/updates.xml", "list/page2.html",
+)
+
+
 def listing_pages(listing: render.Listing, previous: render.Listing | None = None) -> list[Page]:
     """The pages that list projects or uploads; index.html comes last, as it links the rest.
 

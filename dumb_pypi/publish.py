@@ -399,10 +399,11 @@ class Output:
     def write_manifest(self, manifest: Manifest, paths: str | None = None) -> None:
         """Write the manifest; `paths`, its paths line as edit_paths gives it, stands for manifest.paths."""
         header = {"settings": manifest.settings, "lists": manifest.lists, "read": manifest.read}
-        self.write(MANIFEST_NAME, "".join((
-            json.dumps(header, separators=(",", ":"), sort_keys=True), "\n",
-            json.dumps(sorted(manifest.paths), separators=(",", ":")) if paths is None else paths, "\n",
-        )))
+        first = (json.dumps(header, separators=(",", ":"), sort_keys=True) + "\n").encode()
+        if paths is not None:
+            self.write(MANIFEST_NAME, first + (paths + "\n").encode())
+        else:
+            self.stage(MANIFEST_NAME, itertools.chain((first,), _json_array(sorted(manifest.paths), b"", b"\n"))).commit()
 
     def read_manifest_paths(self) -> str:
         """The manifest's paths line as it stands: a sorted JSON array, to edit with edit_paths."""
@@ -411,19 +412,40 @@ class Output:
             return f.readline().rstrip("\n")
 
     def read_journal(self) -> frozenset[str] | None:
-        """The paths an interrupted run may have created, or None when the last run finished."""
-        data = self._read_json(JOURNAL_NAME)
-        if data is None:
-            return None
+        """The paths an interrupted run may have created, or None when the last run finished.
+
+        The journal is a line for `begin` and one for each `extend_journal`.
+        A line cut short was being added when the run stopped: it wrote none
+        of that line's paths yet.
+        """
         try:
-            return frozenset(map(check_relpath, data["paths"]))
-        except (KeyError, TypeError, OutputError):
-            return frozenset()
+            with open(self.root / JOURNAL_NAME, "rb") as f:
+                lines = f.read().split(b"\n")
+        except FileNotFoundError:
+            return None
+        paths: set[str] = set()
+        try:
+            for line in lines[:-1]:
+                paths.update(map(check_relpath, json.loads(line)["paths"]))
+        except (ValueError, KeyError, TypeError, OutputError):
+            pass
+        return frozenset(paths)
 
     def begin(self, new_paths: Iterable[str]) -> None:
         """Before the first write: record that a run is under way, and which new paths it may create."""
         # (In no order: it is read back as a set, and sorting a million paths costs.)
-        self.write(JOURNAL_NAME, json.dumps({"paths": list(new_paths)}, separators=(",", ":")) + "\n")
+        self.stage(JOURNAL_NAME, _json_array(new_paths, b'{"paths":', b"}\n")).commit()
+
+    def extend_journal(self, new_paths: Iterable[str]) -> None:
+        """Add paths this run may create to the journal, before it writes any of them."""
+        fd = os.open(self.root / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            for chunk in _json_array(new_paths, b'{"paths":', b"}\n"):
+                done = os.write(fd, chunk)
+                while done < len(chunk):
+                    done += os.write(fd, memoryview(chunk)[done:])
+        finally:
+            os.close(fd)
 
     def end(self) -> None:
         with contextlib.suppress(FileNotFoundError):
@@ -449,6 +471,17 @@ class Output:
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):
             self.delete(relpath)
+
+
+def _json_array(items: Iterable[str], before: bytes, after: bytes, piece: int = 4096) -> Iterator[bytes]:
+    """before + the JSON array of `items` + after, in pieces, as json.dumps with separators (",", ":") writes it."""
+    yield before + b"["
+    items = iter(items)
+    comma = b""
+    while chunk := list(itertools.islice(items, piece)):
+        yield comma + json.dumps(chunk, separators=(",", ":"))[1:-1].encode()
+        comma = b","
+    yield b"]" + after
 
 
 def edit_paths(line: str, drop: Iterable[str], add: Iterable[str]) -> str:

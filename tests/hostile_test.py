@@ -307,6 +307,23 @@ def test_a_symlink_in_the_output_folder_that_leads_outside_stops_the_build_befor
     assert [p.name for p in outside.iterdir()] == ["canary"]
 
 
+def test_a_symlink_where_the_listing_goes_stops_a_full_build_before_any_write(site: Site) -> None:
+    # A full build works its listing out while project pages are written, so
+    # the folders the listing writes in are checked before the first write.
+    # (A first build: no manifest names the old listing's paths, which are checked too.)
+    outside = site.tmp / "outside"
+    outside.mkdir()
+    site.out.mkdir(parents=True, exist_ok=True)
+    (site.out / "changelog").symlink_to(outside)
+    listing = site.write("list.txt", GOOD + "aaa-1.0.tar.gz\n")
+    before = tree_hash(site.tmp)
+    code, err = site.run(listing=listing)
+    assert code == 1
+    assert err.startswith("error: refusing to write 'changelog/") and f"{site.out}/changelog leads outside" in err
+    assert tree_hash(site.tmp) == before
+    assert list(outside.iterdir()) == []
+
+
 # --- Values that reach pages -----------------------------------------------------
 
 MARK = "PWNED"

@@ -37,6 +37,15 @@ def test_project_pages_render_their_own_release() -> None:
     assert pages["simple/foo/index.html"] == render.simple_project_html(project, SITE)
 
 
+def test_a_full_build_checks_a_page_in_every_folder_the_listing_writes_in() -> None:
+    # Two pages of projects, several shards and changelog pages, every kind of listing page.
+    packages = [make_package(f"p{i:04}-1.{j}.tar.gz", upload_timestamp=i * 10 + j) for i in range(600) for j in range(2)]
+    pages = plan.index_pages(group_projects(packages), SITE)
+    folders = {page.path.rpartition("/")[0] for page in pages}
+    assert "list" in folders
+    assert folders == {path.rpartition("/")[0] for path in plan.LISTING_PLACES}
+
+
 def test_index_pages() -> None:
     projects = group_projects([make_package("foo-1.0.tar.gz"), make_package("bar-1.0.tar.gz")])
     pages = plan.index_pages(projects, SITE)

@@ -162,6 +162,40 @@ def test_manifest_round_trip(tmp_path: Path) -> None:
     assert Output(tmp_path).read_manifest() == manifest
 
 
+def test_a_manifest_of_many_paths_is_the_json_of_its_sorted_paths(tmp_path: Path) -> None:
+    paths = frozenset(f"simple/p{i}/index.html" for i in range(10000))
+    out = Output(tmp_path)
+    out.write_manifest(Manifest({"title": "x"}, paths))
+    header, listed, rest = (tmp_path / ".dumb-pypi-manifest.json").read_text().split("\n")
+    assert listed == json.dumps(sorted(paths), separators=(",", ":")) and rest == ""
+    assert Output(tmp_path).read_manifest() == Manifest({"title": "x"}, paths)
+
+
+def test_the_journal_gathers_the_paths_of_begin_and_of_each_extension(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    assert out.read_journal() is None
+    out.begin(f"pypi/p{i}/json" for i in range(5000))
+    out.extend_journal([])
+    out.extend_journal(["index.html", "list/page2.html"])
+    assert out.read_journal() == frozenset([*(f"pypi/p{i}/json" for i in range(5000)), "index.html", "list/page2.html"])
+    out.end()
+    assert out.read_journal() is None
+
+
+def test_a_journal_line_cut_short_adds_nothing_and_a_damaged_journal_still_says_the_run_died(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.begin(["a/b.html"])
+    journal = tmp_path / ".dumb-pypi-journal.json"
+    # A run killed while it added a line wrote none of that line's paths.
+    with open(journal, "a") as f:
+        f.write('{"paths":["c/d.ht')
+    assert out.read_journal() == frozenset(["a/b.html"])
+    journal.write_text("not json\n")
+    assert out.read_journal() == frozenset()
+    journal.write_text('{"paths":["../../etc/passwd"]}\n')
+    assert out.read_journal() == frozenset()
+
+
 @pytest.mark.parametrize(
     "content",
     [
