@@ -22,7 +22,7 @@ from dumb_pypi.inputs import (
     replay,
 )
 from dumb_pypi.localdist import LocalFile
-from dumb_pypi.model import Package, Project, group_projects
+from dumb_pypi.model import Package, Project, group_files, make_project, release_keys
 from dumb_pypi.publish import Manifest, Output, Staged, locked
 from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, spans, started, write_project
 from dumb_pypi.partial import Recorded
@@ -276,10 +276,13 @@ def _build(
         [e.package.name for e in current.entries] if _caching(settings) else [],
     )
     current = current._replace(entries=[])
-    projects = group_projects(packages)
+    # A full build makes its projects as the writing reaches them (see _Made):
+    # what it must know before the first write, their paths, their files give.
+    by_name, ranks = group_files(packages)
+    made = _Made(by_name, ranks)
+    projects: dict[NormalizedName, Project] = {}
     if leave:
-        _LEFT.append((packages, projects))
-    model_built()
+        _LEFT.append((packages, made))
     with locked(settings.output_dir, settings.lock_wait) as output:
         manifest = output.read_manifest()
         journal = output.read_journal()
@@ -298,24 +301,26 @@ def _build(
 
         # Every path this list generates, and what must be written now.
         paths: set[str] = {PACKAGES_JSON}
-        project_writes: list[Project] = []
         page_writes: list[str] = []
-        for project in projects.values():
-            project_paths = plan.project_paths(project.name, (r.version for r in project.releases), site)
+        for name, files_of in by_name.items():
+            project_paths = plan.project_paths(name, release_keys(files_of), site)
             paths.update(project_paths)
-            if changed is None or project.name in changed:
-                project_writes.append(project)
+            if changed is None or name in changed:
                 page_writes.extend(project_paths)
+        project_writes: Iterable[Project] = made
         # A full build works the listing out while the workers write; until
         # then `stale` may hold paths of the listing, which it writes anew.
         listing: Listing | None = None
         index_writes: list[plan.Page] = []
         if changed is not None:
+            projects = made.all()
+            model_built()
+            project_writes = [project for name, project in projects.items() if name in changed]
             listing = Listing.of(list(projects.values()), site)
             index = plan.listing_pages(listing)
             paths.update(page.path for page in index)
             index_writes = index if changed else []
-        writes = bool(project_writes or index_writes) or listing is None
+        writes = bool(page_writes or index_writes) or listing is None
         # OUTPUT/packages/FILENAME, and FILENAME.metadata for wheels.
         files: list[tuple[str, Path]] = []
         metadata: list[tuple[str, bytes]] = []
@@ -355,13 +360,15 @@ def _build(
                 output.write(relpath, data)
             written = len(files) + len(metadata)
             writing = _Writing(
-                output, project_writes, site,
+                output, project_writes, len(packages) if listing is None else None, site,
                 pool if len(page_writes) >= MIN_PAGES else None,
                 lambda done: progress("write", done, len(page_writes)),
             )
             staged: Staged | None = None
             try:
                 if listing is None:
+                    projects = made.all()
+                    model_built()
                     listing = Listing.of(list(projects.values()), site)
                     index_writes = plan.listing_pages(listing)
                     index_paths = {page.path for page in index_writes}
@@ -462,11 +469,44 @@ def _write_cache(output: Output, cache: partial.CacheFile | None) -> int | None:
     return cache.size
 
 
+class _Made:
+    """A build's projects, made in name order as they are first asked for, by whichever thread asks.
+
+    The workers start on the first projects while this process makes the
+    rest: making every project (sorting its files, cutting its releases)
+    is a tenth of a build, and the workers would wait for all of it.
+    """
+
+    def __init__(self, by_name: dict[NormalizedName, list[Package]], ranks: dict[str, int]) -> None:
+        self._pending = iter(by_name.values())
+        self._ranks = ranks
+        self._made: list[Project] = []
+        self._lock = threading.Lock()
+
+    def __iter__(self) -> Iterator[Project]:
+        made = self._made
+        i = 0
+        while True:
+            if i == len(made):
+                with self._lock:
+                    if i == len(made):
+                        files = next(self._pending, None)
+                        if files is None:
+                            return
+                        made.append(make_project(files, ranks=self._ranks))
+            yield made[i]
+            i += 1
+
+    def all(self) -> dict[NormalizedName, Project]:
+        """Every project, by name, in name order."""
+        return {project.name: project for project in self}
+
+
 class _Writing:
     """Project pages being written: by the workers in the background and by this process, or by this process alone."""
 
     def __init__(
-        self, output: Output, projects: list[Project], site: Site, pool: Workers | None,
+        self, output: Output, projects: Iterable[Project], files: int | None, site: Site, pool: Workers | None,
         progress: Callable[[int], None],
     ) -> None:
         self._output = output
@@ -481,7 +521,8 @@ class _Writing:
             for project in projects:
                 self._count(write_project(output, project, site))
             return
-        files = sum(len(p.files) for p in projects)
+        if files is None:
+            files = sum(len(p.files) for p in projects)
         # Many more runs than processes, so that one large project does not
         # leave the others idle at the end.
         self._spans = _Shared(spans(projects, max(1, files // ((pool.jobs + 1) * 32))))

@@ -289,6 +289,12 @@ def _display_name(newest: Iterable[Package], files: Iterable[Package]) -> str:
 
 def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]:
     """Every project, keyed and ordered by normalised name."""
+    by_name, ranks = group_files(packages)
+    return {name: make_project(files, ranks=ranks) for name, files in by_name.items()}
+
+
+def group_files(packages: Iterable[Package]) -> tuple[dict[NormalizedName, list[Package]], dict[str, int]]:
+    """Each project's files, keyed and ordered by normalised name, and every version's rank for make_project."""
     by_name: dict[NormalizedName, list[Package]] = {}
     versions = set()
     for p in packages:
@@ -305,7 +311,12 @@ def group_projects(packages: Iterable[Package]) -> dict[NormalizedName, Project]
             rank = len(ranks)
         ranks[version] = rank
         previous = key
-    return {name: make_project(by_name[name], ranks=ranks) for name in sorted(by_name)}
+    return {name: by_name[name] for name in sorted(by_name)}, ranks
+
+
+def release_keys(files: Iterable[Package]) -> set[str]:
+    """The versions that name the releases of a project of these files (make_project's Release.version)."""
+    return {release_key(version) for version in {f.version for f in files}}
 
 
 def forget() -> None:

@@ -4,7 +4,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from dumb_pypi.errors import InvalidFilename
-from dumb_pypi.model import Package, group_projects, make_package, make_project
+from dumb_pypi.model import Package, group_projects, make_package, make_project, release_keys
 
 
 def _versions(packages: list[Package]) -> list[str]:
@@ -181,3 +181,13 @@ def test_to_json_writes_only_what_is_known() -> None:
     }
     with_reason = make_package("foo-1.0.tar.gz", yanked=True, yanked_reason="")
     assert with_reason.to_json() == {"filename": "foo-1.0.tar.gz", "yanked_reason": ""}
+
+
+def test_release_keys_name_exactly_the_releases_of_the_project() -> None:
+    # Spellings of one version, versions that are not PEP 440 in two cases, and local versions.
+    versions = ["1.0", "1.00", "1.0.0", "2.0rc1", "2.0.0rc1", "1.0.X", "1.0.x", "0.9+local", "v3", "3"]
+    files = [make_package(f"foo-{v}.tar.gz") for v in versions] + [make_package("foo-1.0-py3-none-any.whl")]
+    projects = group_projects(files)
+    assert {r.version for r in projects["foo"].releases} == release_keys(files) == {
+        "1.0", "1.0.0", "2.0rc1", "2.0.0rc1", "1.0.x", "0.9+local", "3",
+    }
