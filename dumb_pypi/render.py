@@ -136,7 +136,14 @@ def _relocated_folder(folder: str, project: str, page: str) -> str:
 
 
 def _utc(timestamp: int | float) -> str:
-    """YYYY-MM-DDTHH:MM:SS, with .ffffff when not a whole second; isoformat is much cheaper than strftime."""
+    """YYYY-MM-DDTHH:MM:SS, with .ffffff when not a whole second; isoformat is much cheaper than strftime.
+
+    A whole number of seconds, as most upload times are, is cut into its
+    day and time of day by hand, which costs less again.
+    """
+    if type(timestamp) is int and timestamp >= 0:
+        days, seconds = divmod(timestamp, 86400)
+        return f"{_day_of(days)}T{seconds // 3600:02}:{seconds // 60 % 60:02}:{seconds % 60:02}"
     return datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()[:-6]
 
 

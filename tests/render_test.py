@@ -339,6 +339,12 @@ def test_upload_time_is_utc_with_z_and_microseconds_only_when_there_are_some(
     assert entry["upload-time"] == expected
 
 
+@given(st.integers(min_value=0, max_value=253402300799) | st.floats(min_value=0, max_value=253402300799))
+def test_upload_time_of_any_whole_or_fractional_second_is_what_datetime_writes(timestamp: float) -> None:
+    expected = datetime.datetime.fromtimestamp(timestamp, datetime.timezone.utc).isoformat()[:-6] + "Z"
+    assert render.upload_time(timestamp) == expected
+
+
 # The PyPI JSON API.
 
 def test_pypi_project_json_shape() -> None:
