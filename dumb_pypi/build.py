@@ -22,7 +22,7 @@ from dumb_pypi.inputs import (
     replay,
 )
 from dumb_pypi.localdist import LocalFile
-from dumb_pypi.model import Package, Project, group_files, make_project, release_keys
+from dumb_pypi.model import Package, Project, forget, group_files, make_project, release_keys
 from dumb_pypi.publish import Manifest, Output, Staged, locked
 from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, spans, started, write_project
 from dumb_pypi.partial import Recorded
@@ -208,8 +208,14 @@ def build(
     try:
         # Workers start before anything is read, so that they share none of the model (see workers.py).
         # --jobs counts this process, which reads and writes too.
-        with started(jobs - 1 if _worth_workers(settings) else 0) as pool:
-            return _build(settings, problems, warn, notice, progress, stdin, site, pool, model_built, leave)
+        # Some read parts of the list and then end, which gives back to the
+        # system what reading made (a process's heap does not shrink); the
+        # others write, and hold no more than that needs.
+        workers = jobs - 1 if _worth_workers(settings) else 0
+        with started(workers) as readers, started(workers) as writers:
+            return _build(
+                settings, problems, warn, notice, progress, stdin, site, readers, writers, model_built, leave,
+            )
     finally:
         gc.unfreeze()
         if collecting:
@@ -243,16 +249,17 @@ def _build(
     progress: Callable[[str, int, int], None],
     stdin: IO[bytes] | None,
     site: Site,
-    pool: Workers | None,
+    readers: Workers | None,
+    writers: Workers | None,
     model_built: Callable[[], None],
     leave: bool,
 ) -> Summary:
     if settings.package_dir is not None:
         current = read_package_dir(settings, problems, warn, notice)
     elif settings.package_list_json is not None:
-        current = read_list(settings.package_list_json, True, problems, stdin, progress, pool)
+        current = read_list(settings.package_list_json, True, problems, stdin, progress, readers)
     elif settings.package_list is not None:
-        current = read_list(settings.package_list, False, problems, stdin, progress, pool)
+        current = read_list(settings.package_list, False, problems, stdin, progress, readers)
     else:
         raise DumbPypiError("no input: give --package-list, --package-list-json or --package-dir")
     _check_urls(current.entries, settings.files_url())
@@ -266,7 +273,9 @@ def _build(
         warn(f"{previous_path} does not exist: making a full build")
     elif previous_path is not None:
         json_lines = settings.previous_package_list_json is not None
-        previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin, pool=pool)
+        previous = read_list(previous_path, json_lines, Problems(False, lambda message: None), stdin, pool=readers)
+    if readers is not None:
+        readers.close()
 
     packages = [e.package for e in current.entries]
     # Of the entries' places in the list, the build cache needs only each
@@ -361,13 +370,21 @@ def _build(
             written = len(files) + len(metadata)
             writing = _Writing(
                 output, project_writes, len(packages) if listing is None else None, site,
-                pool if len(page_writes) >= MIN_PAGES else None,
+                writers if len(page_writes) >= MIN_PAGES else None,
                 lambda done: progress("write", done, len(page_writes)),
             )
+            # Put in place once the project pages are: the listing's pages,
+            # packages.json, the build cache. They wait in temp files, not in
+            # memory.
+            staged_pages: list[Staged] = []
             staged: Staged | None = None
+            staged_cache: Staged | None = None
+            cache_size: int | None = None
             try:
                 if listing is None:
                     projects = made.all()
+                    # Every project is made: what parsed their versions is not needed again.
+                    forget()
                     model_built()
                     listing = Listing.of(list(projects.values()), site)
                     index_writes = plan.listing_pages(listing)
@@ -377,7 +394,11 @@ def _build(
                     paths |= index_paths
                     stale -= index_paths
                 cache = _cache(settings, current, lines, problems, projects, listing)
-                index_texts = [(page.path, page.render()) for page in index_writes]
+                staged_cache, cache_size = _stage_cache(output, cache)
+                # (Its header is in the temp file now.)
+                cache, cache_failed = None, cache is not None and staged_cache is None
+                for page in index_writes:
+                    staged_pages.append(output.stage(page.path, (page.render().encode(),)))
                 packages_sha = None
                 if write_packages_json:
                     sha = hashlib.sha256()
@@ -386,20 +407,25 @@ def _build(
                 elif manifest is not None:
                     packages_sha = manifest.lists.get("packages")
                 written += writing.wait()
-                for path, text in index_texts:
-                    output.write(path, text)
+                for page_file in staged_pages:
+                    page_file.commit()
                     written += 1
                 output.delete_all(stale)
                 if staged is not None:
                     staged.commit()
                     written += 1
+                if staged_cache is not None:
+                    staged_cache.commit()
+                elif cache_failed:
+                    # The list changed while the index was built: no cache describes it.
+                    output.delete(partial.CACHE_NAME)
             except BaseException:
                 writing.abort()
                 raise
             finally:
-                if staged is not None:
-                    staged.discard()
-            cache_size = _write_cache(output, cache)
+                for left in (*staged_pages, staged, staged_cache):
+                    if left is not None:
+                        left.discard()
             output.write_manifest(Manifest(
                 settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha),
                 _read(settings, problems, len(projects), len(packages), cache_size),
@@ -455,6 +481,16 @@ def _cache(
         )
     except OSError:
         return None
+
+
+def _stage_cache(output: Output, cache: partial.CacheFile | None) -> tuple[Staged | None, int | None]:
+    """The build cache in a temp file, to put in place with the manifest, and its size; (None, None) when there is none."""
+    if cache is None:
+        return None, None
+    try:
+        return output.stage(partial.CACHE_NAME, cache.pieces()), cache.size
+    except (OSError, ValueError):
+        return None, None
 
 
 def _write_cache(output: Output, cache: partial.CacheFile | None) -> int | None:

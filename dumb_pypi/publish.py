@@ -316,7 +316,9 @@ class Output:
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
-        self._dirs.update(f"{prefix}{sub}" if sub else folder for sub in made)
+        # (Not the folders inside: nothing is written there again, and a
+        # million files make hundreds of thousands of them.)
+        self._dirs.add(folder)
         self.written += len(files)
 
     def _write_each(self, files: list[tuple[str, bytes]]) -> None:
