@@ -203,8 +203,12 @@ class Release(NamedTuple):
 
 
 def make_release(version: str, files: tuple[Package, ...]) -> Release:
+    return _release(version, files, _prerelease(version))
+
+
+def _release(version: str, files: tuple[Package, ...], prerelease: bool) -> Release:
     yanked = files[0].yanked if len(files) == 1 else all(f.yanked for f in files)
-    return Release(version, files, yanked, _prerelease(version))
+    return Release(version, files, yanked, prerelease)
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -238,16 +242,12 @@ def _latest(releases: Sequence[Release]) -> Release:
     raise AssertionError("a project has at least one file")
 
 
-def make_project(
-    files: Iterable[Package], presorted: bool = False, ranks: dict[str, int] | None = None,
-) -> Project:
-    """A project of `files`; `presorted` says they already come in a project's order (as a Project's files do).
+def make_project(files: Iterable[Package], ranks: dict[str, int] | None = None) -> Project:
+    """A project of `files`.
 
     `ranks`, if given, has every file's version with its place in version_key's order.
     """
-    if presorted:
-        ordered = tuple(files)
-    elif ranks is None:
+    if ranks is None:
         ordered = tuple(sorted(files, key=file_key))
     else:
         ordered = tuple(sorted(
@@ -264,6 +264,25 @@ def make_project(
             releases.append(make_release(key, ordered[start:i]))
             start, key = i, next_key
     releases.append(make_release(key, ordered[start:]))
+    return _project(ordered, releases)
+
+
+def assemble_project(files: tuple[Package, ...], releases: Iterable[tuple[str, int, bool]]) -> Project:
+    """The project make_project made of `files`, given in its order with each release's (version, number of files, pre-release).
+
+    No version is parsed again: a worker writing pages that another
+    process grouped would otherwise parse (and keep) every version anew.
+    """
+    made: list[Release] = []
+    start = 0
+    for version, count, prerelease in releases:
+        made.append(_release(version, files[start:start + count], prerelease))
+        start += count
+    assert start == len(files) and made, "the releases must cut all the files"
+    return _project(files, made)
+
+
+def _project(ordered: tuple[Package, ...], releases: list[Release]) -> Project:
     return Project(
         name=ordered[0].name,
         display_name=_display_name(releases[-1].files, ordered),

@@ -28,7 +28,7 @@ from typing import Any, TypeVar
 from dumb_pypi import model, plan
 from dumb_pypi.errors import DumbPypiError
 from dumb_pypi.inputs import Part, read_part
-from dumb_pypi.model import Package, Project, make_project
+from dumb_pypi.model import Package, Project, assemble_project
 from dumb_pypi.publish import Output
 from dumb_pypi.render import Site
 
@@ -273,8 +273,14 @@ def spans(projects: Iterable[Project], size: int) -> Iterator[list[Project]]:
 
 
 def _pickled(span: list[Project]) -> bytes:
-    """A run of projects as plain tuples of their files, pickled (a worker makes the rest again)."""
-    return pickle.dumps([tuple(map(tuple, project.files)) for project in span], pickle.HIGHEST_PROTOCOL)
+    """A run of projects as plain tuples of their files and their releases' cuts, pickled (see assemble_project)."""
+    return pickle.dumps(
+        [
+            (tuple(map(tuple, project.files)), [(r.version, len(r.files), r.prerelease) for r in project.releases])
+            for project in span
+        ],
+        pickle.HIGHEST_PROTOCOL,
+    )
 
 
 _output: Output | None = None
@@ -288,7 +294,7 @@ def _write_projects(task: tuple[Path, Site, bytes]) -> int:
     written = 0
     with _no_collections():
         projects = [
-            make_project((Package._make(fields) for fields in files), presorted=True) for files in pickle.loads(blob)
+            assemble_project(tuple(map(Package._make, files)), releases) for files, releases in pickle.loads(blob)
         ]
     for project in projects:
         written += write_project(_output, project, site)

@@ -4,7 +4,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from dumb_pypi.errors import InvalidFilename
-from dumb_pypi.model import Package, group_projects, make_package, make_project, release_keys
+from dumb_pypi.model import Package, assemble_project, group_projects, make_package, make_project, release_keys
 
 
 def _versions(packages: list[Package]) -> list[str]:
@@ -191,3 +191,14 @@ def test_release_keys_name_exactly_the_releases_of_the_project() -> None:
     assert {r.version for r in projects["foo"].releases} == release_keys(files) == {
         "1.0", "1.0.0", "2.0rc1", "2.0.0rc1", "1.0.x", "0.9+local", "3",
     }
+
+
+def test_a_project_assembled_from_its_release_cuts_is_the_project_make_project_makes() -> None:
+    filenames = [
+        "foo-1.0.tar.gz", "foo-1.0-py3-none-any.whl", "foo-1.00.zip", "foo-2.0rc1.tar.gz", "foo-1.0.X.tar.gz",
+        "foo-1.0.x.zip", "foo-3.0.tar.gz",
+    ]
+    files = [make_package(f, yanked=f.startswith("foo-3")) for f in filenames]
+    project = make_project(files)
+    cuts = [(r.version, len(r.files), r.prerelease) for r in project.releases]
+    assert assemble_project(project.files, cuts) == project
