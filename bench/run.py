@@ -10,7 +10,10 @@ share with their parent counts once in all, a page a worker had to copy
 counts in full; and, where GNU time is installed, the command's exact peak
 RSS as time reports it. (Not this process's wait4: Linux counts in a
 child's ru_maxrss the memory of the process that started it, this
-benchmark, before the exec.)
+benchmark, before the exec.) Sampling costs CPU, which a build that keeps
+both cores busy loses and one that uses a single core does not: so the
+times are those of `--repeat` runs without the sampler, and each scenario
+then runs once more with it, for its memory alone.
 
 With dumb-pypi 1.15.0 installed in its own virtualenv:
 
@@ -59,7 +62,7 @@ TITLES = {
 
 
 class Measure(NamedTuple):
-    wall: float
+    wall: float | None  # None for the run whose memory was sampled
     peak_kib: int
     files: int
 
@@ -104,8 +107,12 @@ def _children(root: int) -> list[int]:
 GNU_TIME = "/usr/bin/time"
 
 
-def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[float, int]:
-    """(wall seconds, peak KiB) of one process and its children; raises on failure."""
+def run(command: Sequence[str], log: Path, env: dict[str, str] | None, sample: bool = True) -> tuple[float, int]:
+    """(wall seconds, peak KiB) of one process and its children; raises on failure.
+
+    `sample` False: GNU time's peak RSS alone, with no sampler taking CPU
+    from the run (a build that keeps both cores busy would lose it).
+    """
     os.sync()  # dirty pages of the last run must not be flushed during this one
     # Nor the freeing of the files the last run's output left (it was just removed).
     time.sleep(1)
@@ -119,7 +126,7 @@ def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[
         start = time.perf_counter()
         process = subprocess.Popen(command, stdout=err, stderr=err, env=env)
 
-        def sample() -> None:
+        def sampling() -> None:
             nonlocal peak
             # Each sample costs a few milliseconds of CPU, taken from the build
             # measured; memory grows in phases that last far longer than this.
@@ -127,7 +134,7 @@ def run(command: Sequence[str], log: Path, env: dict[str, str] | None) -> tuple[
                 sizes = [_memory_kib(pid) for pid in _children(process.pid)]
                 peak = max(peak, sum(pss for pss, _ in sizes), *(hwm for _, hwm in sizes))
 
-        sampler = threading.Thread(target=sample, daemon=True)
+        sampler = threading.Thread(target=sampling if sample else done.wait, daemon=True)
         sampler.start()
         _, status, _ = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
@@ -221,14 +228,14 @@ def report(title: str, results: dict[str, dict[str, list[Measure]]], names: list
         if scenario not in results[ours]:
             continue
         a = results[ours][scenario]
-        wall = statistics.median(m.wall for m in a)
+        wall = statistics.median(m.wall for m in a if m.wall is not None)
         peak = max(m.peak_kib for m in a) / 1024
         full = wall if scenario == "full" else full
         share = f" ({100 * wall / full:.1f}% of full)" if full and scenario != "full" else ""
         row = f"| {TITLES[scenario]} | {wall:.2f}{share} | {peak:.0f} | {a[-1].files} |"
         if old:
             b = results[old][scenario]
-            old_wall = statistics.median(m.wall for m in b)
+            old_wall = statistics.median(m.wall for m in b if m.wall is not None)
             old_peak = max(m.peak_kib for m in b) / 1024
             row += (f" {old_wall:.2f} | {old_peak:.0f} | {b[-1].files} |"
                     f" {old_wall / wall:.1f}x | {peak / old_peak:.2f} |")
@@ -278,17 +285,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 tools.append(Tool("dumb-pypi 1.15.0", [args.dp115], None, old_lists))
             results: dict[str, dict[str, list[Measure]]] = {t.name: {} for t in tools}
             skipped = 0
-            for repeat in range(args.repeat):
+            # The timed runs, then one more of each with memory sampled: the
+            # sampler reads /proc every 100 ms, CPU that a build using both
+            # cores would lose and a build using one would not.
+            for repeat in range(args.repeat + 1):
+                sampled = repeat == args.repeat
                 order = tools if repeat % 2 == 0 else tools[::-1]
                 for index, tool in enumerate(order):
                     out = work / f"out-{index if len(tools) == 1 else tools.index(tool)}"
                     shutil.rmtree(out, ignore_errors=True)
                     for scenario in SCENARIOS:
                         log = work / f"log-{tools.index(tool)}-{scenario}.txt"
-                        wall, peak = run(scenario_commands(tool, out, scenario, args.extra), log, tool.env)
-                        measure = Measure(wall, peak, count_files(out))
+                        wall, peak = run(scenario_commands(tool, out, scenario, args.extra), log, tool.env, sampled)
+                        measure = Measure(None if sampled else wall, peak, count_files(out))
                         results[tool.name].setdefault(scenario, []).append(measure)
-                        print(f"  {where} {size or 'huge'} {tool.name} {scenario}: {wall:.2f}s {peak / 1024:.0f} MiB",
+                        print(f"  {where} {size or 'huge'} {tool.name} {scenario}: {wall:.2f}s {peak / 1024:.0f} MiB"
+                              f"{' (memory sampled; time not counted)' if sampled else ''}",
                               file=sys.stderr, flush=True)
                         if tool.name.endswith("1.15.0") and scenario == "full":
                             skipped = log.read_text().count("(skipping package)")
