@@ -396,7 +396,7 @@ def _build(
                 cache = _cache(settings, current, lines, problems, projects, listing)
                 staged_cache, cache_size = _stage_cache(output, cache)
                 # (Its header is in the temp file now.)
-                cache, cache_failed = None, cache is not None and staged_cache is None
+                cache_made, cache = cache is not None, None
                 for page in index_writes:
                     staged_pages.append(output.stage(page.path, (page.render().encode(),)))
                 packages_sha = None
@@ -414,11 +414,7 @@ def _build(
                 if staged is not None:
                     staged.commit()
                     written += 1
-                if staged_cache is not None:
-                    staged_cache.commit()
-                elif cache_failed:
-                    # The list changed while the index was built: no cache describes it.
-                    output.delete(partial.CACHE_NAME)
+                cache_size = _put_cache(output, staged_cache, cache_size, cache_made)
             except BaseException:
                 writing.abort()
                 raise
@@ -493,16 +489,26 @@ def _stage_cache(output: Output, cache: partial.CacheFile | None) -> tuple[Stage
         return None, None
 
 
+def _put_cache(output: Output, staged: Staged | None, size: int | None, made: bool) -> int | None:
+    """Put a staged build cache in place; its size, or None when there is none.
+
+    `made` says a cache was made: if it could not be written (the list
+    changed while the index was built), the last run's goes too.
+    """
+    if staged is not None:
+        try:
+            staged.commit()
+            return size
+        except OSError:
+            pass
+    if made:
+        output.delete(partial.CACHE_NAME)
+    return None
+
+
 def _write_cache(output: Output, cache: partial.CacheFile | None) -> int | None:
     """Write the build cache; its size, or None when there is none (the list changed while the index was built)."""
-    if cache is None:
-        return None
-    try:
-        output.stage(partial.CACHE_NAME, cache.pieces()).commit()
-    except (OSError, ValueError):
-        output.delete(partial.CACHE_NAME)
-        return None
-    return cache.size
+    return _put_cache(output, *_stage_cache(output, cache), cache is not None)
 
 
 class _Made:
@@ -510,7 +516,7 @@ class _Made:
 
     The workers start on the first projects while this process makes the
     rest: making every project (sorting its files, cutting its releases)
-    is a tenth of a build, and the workers would wait for all of it.
+    is about a twentieth of a build, and the workers would wait for all of it.
     """
 
     def __init__(self, by_name: dict[NormalizedName, list[Package]], ranks: dict[str, int]) -> None:

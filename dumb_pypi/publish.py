@@ -233,10 +233,7 @@ class Output:
         """Write `chunks` to the new file `fd` at `path`, and close it; the file is removed if that fails."""
         try:
             try:
-                for chunk in chunks:
-                    done = os.write(fd, chunk)
-                    while done < len(chunk):
-                        done += os.write(fd, memoryview(chunk)[done:])
+                _write_all(fd, chunks)
                 if self._chmod:
                     os.fchmod(fd, 0o644)
             finally:
@@ -364,15 +361,6 @@ class Output:
             self._made.discard(parent)
             parent = os.path.dirname(parent)
 
-    def _read_json(self, name: str) -> Any:
-        try:
-            with open(self.root / name, encoding="utf-8") as f:
-                return json.load(f)
-        except FileNotFoundError:
-            return None
-        except ValueError:
-            return {}
-
     def read_manifest(self, paths: bool = True) -> Manifest | None:
         """The last run's manifest; with paths=False, all of it but the paths, which is cheap to read.
 
@@ -442,10 +430,7 @@ class Output:
         """Add paths this run may create to the journal, before it writes any of them."""
         fd = os.open(self.root / JOURNAL_NAME, os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_CLOEXEC)
         try:
-            for chunk in _json_array(new_paths, b'{"paths":', b"}\n"):
-                done = os.write(fd, chunk)
-                while done < len(chunk):
-                    done += os.write(fd, memoryview(chunk)[done:])
+            _write_all(fd, _json_array(new_paths, b'{"paths":', b"}\n"))
         finally:
             os.close(fd)
 
@@ -473,6 +458,13 @@ class Output:
     def delete_all(self, relpaths: Iterable[str]) -> None:
         for relpath in sorted(relpaths, key=lambda p: (-p.count("/"), p)):
             self.delete(relpath)
+
+
+def _write_all(fd: int, chunks: Iterable[bytes]) -> None:
+    for chunk in chunks:
+        done = os.write(fd, chunk)
+        while done < len(chunk):
+            done += os.write(fd, memoryview(chunk)[done:])
 
 
 def _json_array(items: Iterable[str], before: bytes, after: bytes, piece: int = 4096) -> Iterator[bytes]:
