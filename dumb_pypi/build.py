@@ -51,6 +51,7 @@ class ReadList(NamedTuple):
     sha256: str  # of the list's bytes
     name: str  # as messages name it
     local: list[LocalFile] = []  # --package-dir's files, to publish
+    size: int = 0  # of the list's bytes
 
 
 def read_list(
@@ -87,7 +88,7 @@ def read_list(
 
             entries = collect(_counted(in_order(), progress))
         progress("read", len(entries), 0)
-        return ReadList(entries, hashing.hexdigest(), name)
+        return ReadList(entries, hashing.hexdigest(), name, size=hashing.size)
     finally:
         if path != "-":
             stream.close()
@@ -222,11 +223,13 @@ def build(
             gc.enable()
 
 
-def _read(settings: Settings, problems: Recorded, projects: int, files: int, cache: int | None) -> dict[str, Any]:
+def _read(
+    settings: Settings, current: ReadList, problems: Recorded, projects: int, files: int, cache: int | None,
+) -> dict[str, Any]:
     """The manifest's record of how the list was read and what that gave (see unchanged.py), and of the build cache."""
     if settings.package_dir is not None:
         return {}
-    return partial.read_record(settings, problems, projects, files, cache)
+    return partial.read_record(settings, problems, projects, files, cache, current.size)
 
 
 def _worth_workers(settings: Settings) -> bool:
@@ -424,7 +427,7 @@ def _build(
                         left.discard()
             output.write_manifest(Manifest(
                 settings.output_settings(), frozenset(paths), _lists(current.sha256, packages_sha),
-                _read(settings, problems, len(projects), len(packages), cache_size),
+                _read(settings, current, problems, len(projects), len(packages), cache_size),
             ))
             output.end()
         else:
@@ -432,7 +435,7 @@ def _build(
             cache = _cache(settings, current, lines, problems, projects, listing)
             if manifest is not None and (
                 manifest.lists.get("input") != current.sha256
-                or manifest.read != _read(settings, problems, len(projects), len(packages), cache and cache.size)
+                or manifest.read != _read(settings, current, problems, len(projects), len(packages), cache and cache.size)
             ):
                 # Nothing changed but the list's bytes (or how it was read):
                 # remember them, so the next run may take this very list as its
@@ -440,7 +443,7 @@ def _build(
                 cache_size = _write_cache(output, cache)
                 output.write_manifest(manifest._replace(
                     lists=_lists(current.sha256, manifest.lists.get("packages")),
-                    read=_read(settings, problems, len(projects), len(packages), cache_size),
+                    read=_read(settings, current, problems, len(projects), len(packages), cache_size),
                 ))
 
     if leave:

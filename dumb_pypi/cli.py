@@ -5,6 +5,7 @@ import argparse
 import contextlib
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
@@ -156,6 +157,34 @@ def _no_progress(stage: str, done: int, total: int) -> None:
     pass
 
 
+def _prepare() -> None:
+    """Import what a build needs and compile the templates of its pages."""
+    with contextlib.suppress(Exception):  # the build itself reports what fails here
+        from dumb_pypi import partial, render  # noqa: F401
+
+        render.compile_templates()
+
+
+class _Preparing:
+    """_prepare on another thread, started once a rerun finds its list is another.
+
+    The rerun then reads and hashes its lists, which frees the interpreter's
+    lock: the build that follows finds the renderer loaded (a sixth of a
+    rerun at 100,000 files).
+    """
+
+    def __init__(self) -> None:
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=_prepare, name="dumb-pypi-prepare", daemon=True)
+        self._thread.start()
+
+    def join(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+
 def run() -> NoReturn:
     """The dumb-pypi command: main(), then the process ends at once.
 
@@ -192,9 +221,10 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
             print(f"{progress.clear() if progress else ''}dumb-pypi: {message}", file=sys.stderr)
 
     start = time.monotonic()
+    preparing = _Preparing()
     try:
         # The settings of a rerun with nothing to do are the last run's, which it checked.
-        summary: Summary | None = rerun(settings, warn)
+        summary: Summary | None = rerun(settings, warn, preparing.start)
         if summary is None:
             try:
                 check_settings(settings)
@@ -202,10 +232,12 @@ def main(argv: Sequence[str] | None = None, exiting: bool = False) -> int:
                 parser.error(str(e))
             from dumb_pypi.partial import rebuild
 
-            summary = rebuild(settings, warn, notice)
+            summary = rebuild(settings, warn, notice, leave=exiting)
         if summary is None:
             from dumb_pypi.build import build
 
+            # The build forks: no thread may hold a lock then.
+            preparing.join()
             summary = build(
                 settings, warn=warn, notice=notice, progress=progress or _no_progress, rerun=False, leave=exiting,
             )

@@ -75,10 +75,12 @@ class HashingReader:
     def __init__(self, stream: Readable) -> None:
         self._stream = stream
         self._sha = hashlib.sha256()
+        self.size = 0
 
     def read(self, size: int = -1, /) -> bytes:
         data = self._stream.read(size)
         self._sha.update(data)
+        self.size += len(data)
         return data
 
     def hexdigest(self) -> str:

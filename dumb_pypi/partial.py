@@ -3,34 +3,40 @@ from __future__ import annotations
 
 import array
 import bisect
+import contextlib
 import datetime
 import gc
 import hashlib
 import io
+import itertools
 import json
 import marshal
+import mmap
 import os
 import struct
 import sys
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 from dumb_pypi import __version__, plan, render
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
 from dumb_pypi.model import Package, Project, make_project
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, edit_paths, locked, scan_json_string
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, Staged, edit_paths, locked, scan_json_string
 from dumb_pypi.render import Site
 from dumb_pypi.settings import Settings, Summary
-from dumb_pypi.unchanged import read_hashed, reading, sha256_of
+from dumb_pypi import unchanged
+from dumb_pypi.unchanged import Bytes, mapped, mapped_hashed, read_hashed, reading, sha256_of
 
 # A dot-file, like the manifest: the nginx config denies dot-files, and the S3
 # script does not sync them.
 CACHE_NAME = ".dumb-pypi-cache"
 # The layout of the cache; another layout is no cache.
-FORMAT = 5
+FORMAT = 6
 PACKAGES_JSON = "packages.json"
 _BOM = b"\xef\xbb\xbf"
+T = TypeVar("T")
 
 # What the cache keeps of a project: its row in the listings, its releases in
 # the changelog (render.Row and render.Update as plain tuples), how many
@@ -44,6 +50,10 @@ Listed = tuple[tuple[Any, ...], tuple[tuple[Any, ...], ...], int, str, str]
 # for the few lines that gave warnings, by line number, the warnings:
 # (message, whether the entry was skipped).
 Warnings = tuple[tuple[str, bool], ...]
+
+
+# What reruns run with leave=True read and made: never freed (see cli.run).
+_LEFT: list[object] = []
 
 
 class Recorded(Problems):
@@ -87,10 +97,17 @@ def _dumps(cache: dict[str, Any]) -> bytes:
     return marshal.dumps(cache, 2)
 
 
-# The cache file: the length of its header, the header (marshal), then the
-# list's bytes as they are: a full build streams the list from its file into
-# the cache, never holding it whole (a million lines are 300 MB).
+# The cache file: the length of its header, the header (marshal), zeros up to
+# the next multiple of _ALIGN, then the list's bytes as they are: a full build
+# streams the list from its file into the cache, never holding it whole (a
+# million lines are 300 MB), and a rerun maps them rather than reads them,
+# which a mapping must start at a multiple of the page size for.
 _LENGTH = struct.Struct("<Q")
+_ALIGN = 1 << 16
+
+
+def _padding(header: bytes) -> int:
+    return -(_LENGTH.size + len(header)) % _ALIGN
 
 
 class CacheFile(NamedTuple):
@@ -103,15 +120,17 @@ class CacheFile(NamedTuple):
     def pieces(self) -> Iterator[bytes]:
         yield _LENGTH.pack(len(self.header))
         yield self.header
+        yield bytes(_padding(self.header))
         yield from self.data()
 
 
 def parse_cache(content: bytes) -> Any:
     """What a cache file holds: its header, with the list's bytes as "data" (raises ValueError, EOFError, struct.error)."""
     (length,) = _LENGTH.unpack_from(content)
-    cache = marshal.loads(content[_LENGTH.size:_LENGTH.size + length])
+    header = content[_LENGTH.size:_LENGTH.size + length]
+    cache = marshal.loads(header)
     if isinstance(cache, dict):
-        cache["data"] = content[_LENGTH.size + length:]
+        cache["data"] = content[_LENGTH.size + length + _padding(header):]
     return cache
 
 
@@ -122,11 +141,13 @@ def cache_bytes(cache: dict[str, Any]) -> bytes:
 
 def _cache_file(header: dict[str, Any], data: bytes) -> CacheFile:
     encoded = _dumps(header)
-    return CacheFile(encoded, lambda: iter((data,)), _LENGTH.size + len(encoded) + len(data))
+    return CacheFile(encoded, lambda: iter((data,)), _LENGTH.size + len(encoded) + _padding(encoded) + len(data))
 
 
-def read_record(settings: Settings, problems: Recorded, projects: int, files: int, cache: int | None) -> dict[str, Any]:
-    """What the manifest keeps of reading the list: what a rerun on the same list prints, and the build cache's size.
+def read_record(
+    settings: Settings, problems: Recorded, projects: int, files: int, cache: int | None, size: int,
+) -> dict[str, Any]:
+    """What the manifest keeps of reading the list: what a rerun on the same list prints, the list's size, and the build cache's size.
 
     The manifest vouches for the cache (with the input list's hash and the
     cache's size): a cache that is not the one the last run wrote is no cache.
@@ -136,6 +157,8 @@ def read_record(settings: Settings, problems: Recorded, projects: int, files: in
         "warnings": [list(refusal) for refusal in problems.refusals],
         # Its size: a cache cut short, or another run's, is not this one.
         "cache": cache,
+        # A list of another size is surely another list (see unchanged.rerun).
+        "size": size,
     }
 
 
@@ -151,7 +174,7 @@ def split_lines(data: bytes) -> list[bytes] | None:
     return data.split(b"\n")[:-1]
 
 
-def _listed(project: Project, row: render.Row, updates: Sequence[render.Update]) -> Listed:
+def _listed(project: Project, row: render.Row, updates: Sequence[render.UpdateFields]) -> Listed:
     return (
         tuple(row), tuple(tuple(u) for u in updates), len(project.files),
         "\n".join(f.filename for f in project.files), "\n".join(r.version for r in project.releases),
@@ -195,7 +218,7 @@ class EntryLines(NamedTuple):
 
 def cache_of(
     path: str, settings: Settings, sha: str, entries: EntryLines, refusals: Iterable[tuple[int, str, bool]],
-    listed: Iterable[tuple[Project, render.Row, Sequence[render.Update]]], name: str,
+    listed: Iterable[tuple[Project, render.Row, Sequence[render.UpdateFields]]], name: str,
 ) -> CacheFile | None:
     """The build cache of a build that read the list at `path` (of sha256 `sha`); None for a list that a rerun reads whole anyway.
 
@@ -246,7 +269,7 @@ def cache_of(
         if check.hexdigest() != sha:
             raise ValueError(f"{path} changed while the index was built")
 
-    return CacheFile(header, data, _LENGTH.size + len(header) + size)
+    return CacheFile(header, data, _LENGTH.size + len(header) + _padding(header) + size)
 
 
 def _pieces(path: str, check: Any = None) -> Iterator[bytes]:
@@ -285,7 +308,7 @@ def _some_lines(path: str, wanted: set[int]) -> dict[int, bytes]:
 _STEP = 1 << 16
 
 
-def _common_prefix(a: bytes, b: bytes) -> int:
+def _common_prefix(a: Bytes, b: Bytes) -> int:
     """How many bytes a and b start with alike: slices compared in C, a few at each step size."""
     limit = min(len(a), len(b))
     alike = 0
@@ -297,7 +320,12 @@ def _common_prefix(a: bytes, b: bytes) -> int:
     return alike
 
 
-def _lines_near(data: bytes, wanted: Sequence[int], low: int, low_at: int, high: int, high_at: int) -> dict[int, bytes]:
+def _count_lines(data: Bytes, start: int, end: int) -> int:
+    """How many newlines data[start:end] holds, counted a megabyte at a time (a mapping cannot count)."""
+    return sum(data[at:min(at + (1 << 20), end)].count(b"\n") for at in range(start, end, 1 << 20))
+
+
+def _lines_near(data: Bytes, wanted: Sequence[int], low: int, low_at: int, high: int, high_at: int) -> dict[int, bytes]:
     """Lines of `data` by index (from 0), found by walking out from line `low` (at byte low_at) down and from `high` up.
 
     A changed project's other lines mostly sit next to the lines that
@@ -309,21 +337,29 @@ def _lines_near(data: bytes, wanted: Sequence[int], low: int, low_at: int, high:
         while line > index:
             at = data.rfind(b"\n", 0, at - 1) + 1
             line -= 1
-        found[index] = data[at:data.index(b"\n", at)]
+        found[index] = data[at:_index(data, at)]
     line, at = high, high_at
     for index in sorted(i for i in wanted if i >= high):
         while line < index:
-            at = data.index(b"\n", at) + 1
+            at = _index(data, at) + 1
             line += 1
-        found[index] = data[at:data.index(b"\n", at)]
+        found[index] = data[at:_index(data, at)]
     return found
 
 
-def _starts_line(data: bytes, at: int) -> bool:
+def _index(data: Bytes, at: int) -> int:
+    """Where the first newline from `at` is; raises ValueError where none is (bytes.index, which a mapping lacks)."""
+    found = data.find(b"\n", at)
+    if found < 0:
+        raise ValueError("a line without its newline")
+    return found
+
+
+def _starts_line(data: Bytes, at: int) -> bool:
     return at == 0 or data[at - 1] == 10
 
 
-def _common_suffix(a: bytes, b: bytes, limit: int) -> int:
+def _common_suffix(a: Bytes, b: Bytes, limit: int) -> int:
     """How many bytes, up to `limit`, a and b end with alike."""
     alike = 0
     step = _STEP
@@ -342,9 +378,10 @@ def _load(output: Output, manifest: Manifest, settings: Settings) -> dict[str, A
                 return None
             (length,) = _LENGTH.unpack(f.read(_LENGTH.size))
             # marshal.load(f) would read the file in small pieces.
-            cache = marshal.loads(f.read(length))
+            header = f.read(length)
+            cache = marshal.loads(header)
             if isinstance(cache, dict):
-                cache["data"] = f.read()
+                cache["data"] = mapped(f, _LENGTH.size + length + _padding(header))
     except (OSError, ValueError, EOFError, TypeError, struct.error):
         return None
     if not (
@@ -354,7 +391,7 @@ def _load(output: Output, manifest: Manifest, settings: Settings) -> dict[str, A
         and cache.get("python") == sys.version
         and cache.get("input") == manifest.lists.get("input")
         and cache.get("reading") == reading(settings)
-        and isinstance(cache.get("data"), bytes)
+        and isinstance(cache.get("data"), (bytes, mmap.mmap))
         and isinstance(cache.get("lines"), bytes)
         and isinstance(cache.get("warnings"), dict)
         and isinstance(cache.get("projects"), dict)
@@ -370,12 +407,12 @@ def _filename_of(line: str) -> str:
     return str(scan_json_string(line, 13)[0])
 
 
-def _listed_rows(projects: Iterable[Listed]) -> tuple[list[render.Row], list[list[render.Update]]]:
+def _listed_rows(projects: Iterable[Listed]) -> tuple[list[render.Row], list[tuple[render.UpdateFields, ...]]]:
     rows = []
     updates = []
     for row, changes, _, _, _ in projects:
         rows.append(render.Row._make(row))
-        updates.append([render.Update._make(u) for u in changes])
+        updates.append(changes)
     return rows, updates
 
 
@@ -412,15 +449,21 @@ def rebuild(
     warn: Callable[[str], None] = lambda message: None,
     notice: Callable[[str], None] = lambda message: None,
     now: datetime.datetime | None = None,
+    leave: bool = False,
 ) -> Summary | None:
-    """A partial build from the build cache (see `build`); None when the run must read its list whole."""
+    """A partial build from the build cache (see `build`); None when the run must read its list whole.
+
+    `leave` True keeps what the build read and made, never freed: the process
+    ends right after (see cli.run).
+    """
     # The cache is millions of objects and no cycles, which the garbage
     # collector would walk again and again as it loads.
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return build(settings, Recorded(settings.strict, warn), site_of(settings, now), notice)
+        return build(settings, Recorded(settings.strict, warn), site_of(settings, now), notice, leave)
     finally:
+        unchanged.forget()
         if collecting:
             gc.enable()
 
@@ -430,6 +473,7 @@ def build(
     problems: Recorded,
     site: Site,
     notice: Callable[[str], None],
+    leave: bool = False,
 ) -> Summary | None:
     """Rebuild what the lines that changed since the last run touch; None when the run must read its list whole.
 
@@ -465,7 +509,7 @@ def build(
             notice("the build cache does not describe the last run: reading the whole list")
             return None
         try:
-            return _rebuild(settings, problems, site, output, manifest, cache, path, data, sha)
+            return _rebuild(settings, problems, site, output, manifest, cache, path, data, sha, leave)
         except _Damaged as e:
             notice(f"the build cache or packages.json is not what the last run wrote ({e}): reading the whole list")
             return None
@@ -477,18 +521,19 @@ class _Damaged(Exception):
 
 def _rebuild(
     settings: Settings, problems: Recorded, site: Site, output: Output, manifest: Manifest,
-    cache: dict[str, Any], name: str, data: bytes, sha: str,
+    cache: dict[str, Any], name: str, data: bytes, sha: str, leave: bool,
 ) -> Summary | None:
     json_lines = settings.package_list_json is not None
     text = data.removeprefix(_BOM)
     if text and not text.endswith(b"\n"):
         return None  # see split_lines
-    old: bytes = cache["data"]
+    old: Bytes = cache["data"]
     old_projects: dict[str, Listed] = cache["projects"]
     try:
         of_line = array.array("i")
         of_line.frombytes(cache["lines"])
-        if len(of_line) != old.count(b"\n"):
+        # A line for each number: the size the manifest holds vouches for the rest.
+        if old[-1:] not in (b"", b"\n") or len(of_line) > len(old):
             raise ValueError("the lines and their projects do not match")
         names = ["", *old_projects]
         # The lines that changed: what lies between the longest common start
@@ -502,8 +547,12 @@ def _rebuild(
             # One line into the common end, where a line starts in both.
             end = text.find(b"\n", end) + 1
             old_end = end + len(old) - len(text)
-        before = old.count(b"\n", 0, start)
-        gone = old.count(b"\n", start, old_end)
+        # Counted on the shorter side of `start`.
+        if start < len(old) // 2:
+            before = _count_lines(old, 0, start)
+        else:
+            before = len(of_line) - _count_lines(old, start, len(old))
+        gone = _count_lines(old, start, old_end)
         added = text[start:end].split(b"\n")[:-1]
         shift = len(added) - gone
         total = len(of_line) + shift
@@ -524,7 +573,10 @@ def _rebuild(
         # Every other line of a changed project is read again: its files, in
         # line order, make the project, and a filename listed twice is found.
         wanted = {i for i, project in enumerate(names) if project in changed}
-        others = [i for i, project in enumerate(of_line) if project in wanted and not before <= i < before + gone]
+        others = [
+            i for i in itertools.compress(range(len(of_line)), map(wanted.__contains__, of_line))
+            if not before <= i < before + gone
+        ]
         old_lines = _lines_near(old, others, before, start, before + gone, old_end)
         again = _parse(sorted(
             [(i + 1 + (shift if i >= before else 0), old_lines[i]) for i in others]
@@ -595,35 +647,89 @@ def _rebuild(
 
     writes = [page.path for page in plan_.pages]
     output.check([*writes, *plan_.stale, PACKAGES_JSON])
-    packages_sha = manifest.lists.get("packages")
-    written = 0
     if writes or plan_.stale or plan_.packages_json is not None:
         output.begin(plan_.added)
+    # packages.json and the cache go to temp files on another thread while
+    # this one renders the pages: writing and hashing free the interpreter's
+    # lock. They are put in place after the pages, as a full build does.
+    staging = _Background(lambda: _stage_files(output, plan_.packages_json, cache_file))
+    try:
         # Project pages first, then the listings that link them, then
-        # deletions, then packages.json, as a full build does.
+        # deletions, then packages.json.
         for page in plan_.pages:
             output.write(page.path, page.render())
         output.delete_all(plan_.stale)
-        written = len(plan_.pages)
-        if plan_.packages_json is not None:
-            sha256 = hashlib.sha256()
-            for piece in plan_.packages_json:
-                sha256.update(piece)
-            output.stage(PACKAGES_JSON, plan_.packages_json).commit()
-            packages_sha = sha256.hexdigest()
-            written += 1
+    except BaseException:
+        with contextlib.suppress(BaseException):
+            packages_staged, _, cache_staged = staging.result()
+            cache_staged.discard()
+            if packages_staged is not None:
+                packages_staged.discard()
+        raise
+    packages_staged, packages_sha, cache_staged = staging.result()
+    written = len(plan_.pages)
+    if packages_staged is not None:
+        packages_staged.commit()
+        written += 1
+    else:
+        packages_sha = manifest.lists.get("packages")
     lists = {"input": sha}
     if packages_sha is not None:
         lists["packages"] = packages_sha
-    read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_file.size)
+    read = read_record(settings, problems, len(plan_.projects), plan_.files, cache_file.size, len(data))
     # The cache before the manifest: the manifest names the list the cache must describe.
-    output.stage(CACHE_NAME, cache_file.pieces()).commit()
+    cache_staged.commit()
     output.write_manifest(Manifest(settings.output_settings(), frozenset(), lists, read), plan_.paths)
     output.end()
+    if leave:
+        # Freeing the cache and the listings object by object costs a tenth
+        # of a rerun at 100,000 files.
+        _LEFT.append(locals())
     return Summary(
         projects=len(plan_.projects), files=plan_.files, skipped=problems.count,
         written=written, deleted=output.deleted, partial=True,
     )
+
+
+def _stage_files(
+    output: Output, packages_json: list[bytes] | None, cache_file: CacheFile,
+) -> tuple[Staged | None, str | None, Staged]:
+    """packages.json (if it changes) and its sha256, and the cache, each staged (see Output.stage)."""
+    packages = sha = None
+    if packages_json is not None:
+        sha256 = hashlib.sha256()
+        for piece in packages_json:
+            sha256.update(piece)
+        packages = output.stage(PACKAGES_JSON, packages_json)
+        sha = sha256.hexdigest()
+    try:
+        return packages, sha, output.stage(CACHE_NAME, cache_file.pieces())
+    except BaseException:
+        if packages is not None:
+            packages.discard()
+        raise
+
+
+class _Background(Generic[T]):
+    """A call run on another thread: result() waits for it, and raises what it raised."""
+
+    def __init__(self, call: Callable[[], T]) -> None:
+        self._outcome: list[T] = []
+        self._error: list[BaseException] = []
+        self._thread = threading.Thread(target=self._run, args=(call,), name="dumb-pypi-stage", daemon=True)
+        self._thread.start()
+
+    def _run(self, call: Callable[[], T]) -> None:
+        try:
+            self._outcome.append(call())
+        except BaseException as e:
+            self._error.append(e)
+
+    def result(self) -> T:
+        self._thread.join()
+        if self._error:
+            raise self._error[0]
+        return self._outcome[0]
 
 
 class _Plan(NamedTuple):
@@ -693,7 +799,7 @@ def _packages_json(
     try:
         with open(output.root / PACKAGES_JSON, "rb") as f:
             # Hashed already, as a rule: it is the previous list.
-            data, sha = read_hashed(f)
+            data, sha = mapped_hashed(f)
     except OSError as e:
         raise _Damaged(f"cannot read {PACKAGES_JSON}: {e.strerror}") from None
     if sha != manifest.lists.get("packages"):
@@ -728,7 +834,7 @@ def _packages_json(
     return pieces
 
 
-def _record_at(data: bytes, filename: str) -> int:
+def _record_at(data: Bytes, filename: str) -> int:
     """Where the first line of packages.json whose filename is not before `filename` starts (len(data) if none)."""
     low, high = 0, len(data)  # both where a line starts
     while low < high:

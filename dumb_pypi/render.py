@@ -8,6 +8,7 @@ import hashlib
 import importlib.resources
 import json
 import json.encoder
+import operator
 import posixpath
 import re
 import urllib.parse
@@ -55,6 +56,13 @@ def _env() -> jinja2.Environment:
     env.filters["count"] = "{:,}".format
     env.filters["kind"] = lambda packagetype: _KINDS.get(packagetype, packagetype)
     return env
+
+
+def compile_templates() -> None:
+    """Compile every template now rather than at its first page."""
+    env = _env()
+    for name in env.list_templates():
+        env.get_template(name)
 
 
 def _is_absolute(url: str) -> bool:
@@ -754,6 +762,12 @@ class Update(NamedTuple):
     summary: str | None
 
 
+# An Update as a plain tuple, as a rerun loads it from the build cache: a
+# listing holds tens of thousands, and only the few on the pages it writes
+# are made Updates.
+UpdateFields = tuple[int | float, str, str, str, bool, int, str, str | None]
+
+
 def project_listing(project: Project) -> tuple[Row, list[Update]]:
     """All that the listings show of one project: its row, and an update per release with an upload time, newest release first.
 
@@ -786,7 +800,7 @@ class Listing:
     `rows` are in name order; `updates` are each project's, in the same order.
     """
 
-    def __init__(self, rows: Sequence[Row], updates: Sequence[Sequence[Update]], site: Site) -> None:
+    def __init__(self, rows: Sequence[Row], updates: Sequence[Sequence[UpdateFields]], site: Site) -> None:
         self.rows = rows
         self.by_project = updates
         self.site = site
@@ -816,18 +830,19 @@ class Listing:
         return firsts
 
     @functools.cached_property
-    def updates(self) -> list[Update]:
+    def updates(self) -> list[UpdateFields]:
         """Every release with an upload time, newest first."""
         updates = [u for project in self.by_project for u in project]
-        # The projects come in name order and the sort is stable, so ties stay reproducible.
-        updates.sort(key=lambda u: u.timestamp, reverse=True)
+        # The projects come in name order and the sort is stable, so ties
+        # stay reproducible. By the timestamp, Update's first field.
+        updates.sort(key=operator.itemgetter(0), reverse=True)
         return updates
 
     @property
     def changelog_pages(self) -> int:
         return max(1, -(-len(self.updates) // PAGE_SIZE))
 
-    def changelog_updates(self, number: int) -> list[Update]:
+    def changelog_updates(self, number: int) -> list[UpdateFields]:
         """The updates on changelog page `number`, newest first.
 
         Pages are counted from the oldest upload, and every page but the
@@ -925,7 +940,7 @@ def changelog_path(number: int | None) -> str:
 def changelog_html(listing: Listing, number: int) -> str:
     return _env().get_template("changelog.html").render(
         **_page_context(listing.site, 1),
-        rows=_changelog_rows(listing.changelog_updates(number)),
+        rows=_changelog_rows(list(map(Update._make, listing.changelog_updates(number)))),
         number=number,
         newer=number < listing.changelog_pages,
     )
@@ -979,7 +994,7 @@ def rss_xml(listing: Listing) -> str:
     site = listing.site
     # Without --site-url the links are relative to the feed, which readers resolve against its own URL.
     base = site.site_url if site.site_url is not None else "../"
-    updates = listing.updates[:FEED_SIZE]
+    updates = list(map(Update._make, listing.updates[:FEED_SIZE]))
     items = [
         {
             "title": f"{u.display_name} {u.version}",

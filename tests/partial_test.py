@@ -5,6 +5,7 @@ import fcntl
 import html.parser
 import json
 import marshal
+import mmap
 import struct
 import os
 import shutil
@@ -19,10 +20,11 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, assume, event, given, settings, strategies as st
 
-from dumb_pypi import partial, publish, render
+from dumb_pypi import cli, partial, publish, render, unchanged
 from tests.support import output_tree
 from dumb_pypi.build import Settings, Summary, build
 from dumb_pypi.errors import DumbPypiError, LockedError
+from dumb_pypi.workers import MIN_BYTES
 
 
 def tree(root: Path) -> dict[str, Any]:
@@ -608,3 +610,108 @@ def test_a_list_that_changes_while_the_index_is_built_leaves_no_cache(
     assert from_cache == [None]
     run(tmp_path / "full", second)
     assert tree(out) == tree(tmp_path / "full")
+
+
+def _cli(out: Path, listing: str, previous: str | None = None) -> int:
+    argv = ["--package-list-json", listing, "--output-dir", str(out), "--packages-url", "../../pool/",
+            "--no-generate-timestamp", "-q"]
+    return cli.main(argv + (["--previous-package-list-json", previous] if previous else []))
+
+
+def _manifest(out: Path) -> publish.Manifest:
+    manifest = publish.Output(out).read_manifest(paths=False)
+    assert manifest is not None
+    return manifest
+
+
+def test_the_manifest_holds_the_size_of_the_list_each_kind_of_build_read(tmp_path: Path) -> None:
+    first, second = _two_lists(tmp_path)
+    out = tmp_path / "out"
+    run(out, first)
+    assert _manifest(out).read["size"] == os.path.getsize(first)
+    run(out, second, str(out / "packages.json"))
+    assert _manifest(out).read["size"] == os.path.getsize(second)
+
+
+def test_a_rerun_given_another_list_of_the_same_size_rebuilds_from_the_cache(
+    tmp_path: Path, from_cache: list[Summary | None],
+) -> None:
+    # The size tells most new lists at once; one of the same size is told by its hash.
+    first = write_list(tmp_path / "a.json", [{"filename": "p1-1.0.tar.gz"}, {"filename": "p2-1.0.tar.gz"}])
+    second = write_list(tmp_path / "b.json", [{"filename": "p1-1.0.tar.gz"}, {"filename": "p2-1.1.tar.gz"}])
+    assert os.path.getsize(first) == os.path.getsize(second)
+    out = tmp_path / "out"
+    run(out, first)
+    from_cache.clear()
+
+    run(out, second, str(out / "packages.json"))
+
+    assert from_cache and from_cache[0] is not None
+    run(tmp_path / "full", second)
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_the_command_rebuilds_from_the_cache_and_lets_go_of_the_list_it_read(
+    tmp_path: Path, from_cache: list[Summary | None],
+) -> None:
+    first, second = _two_lists(tmp_path)
+    out = tmp_path / "out"
+    assert _cli(out, first) == 0
+    from_cache.clear()
+
+    assert _cli(out, second, str(out / "packages.json")) == 0
+
+    assert from_cache and from_cache[0] is not None
+    assert unchanged._kept is None
+    assert _cli(tmp_path / "full", second) == 0
+    assert tree(out) == tree(tmp_path / "full")
+
+
+def test_the_command_builds_in_full_where_a_new_list_finds_no_cache(
+    tmp_path: Path, from_cache: list[Summary | None],
+) -> None:
+    # Long enough for worker processes, which fork once the thread that
+    # prepared the renderer is done.
+    records = [{"filename": f"project{i}-1.0.tar.gz", "size": i} for i in range(2000)]
+    first = write_list(tmp_path / "a.json", records)
+    second = write_list(tmp_path / "b.json", records + [{"filename": "project7-2.0.tar.gz"}])
+    assert os.path.getsize(first) >= MIN_BYTES
+    out = tmp_path / "out"
+    assert _cli(out, first) == 0
+    (out / partial.CACHE_NAME).unlink()
+    from_cache.clear()
+
+    assert _cli(out, second, str(out / "packages.json")) == 0
+
+    assert from_cache == [None]
+    assert unchanged._kept is None
+    assert _cli(tmp_path / "full", second) == 0
+    assert tree(out) == tree(tmp_path / "full")
+
+
+@settings(max_examples=200, deadline=None)
+@given(data=st.binary(max_size=64).map(lambda b: b.replace(b"\x01", b"\n")), start=st.integers(0, 80), end=st.integers(0, 80))
+def test_lines_are_counted_as_bytes_count_them(data: bytes, start: int, end: int) -> None:
+    assert partial._count_lines(data, start, min(end, len(data))) == data.count(b"\n", start, min(end, len(data)))
+
+
+def test_lines_are_counted_across_the_pieces_they_are_counted_in() -> None:
+    data = b"".join(b"x" * (i % 97) + b"\n" for i in range(60_000))
+    assert len(data) > 2 << 20
+    for start, end in [(0, len(data)), (12345, len(data) - 54321), ((1 << 20) - 1, (1 << 20) + 1)]:
+        assert partial._count_lines(data, start, end) == data.count(b"\n", start, end)
+
+
+def test_a_mapped_file_reads_as_its_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "f"
+    content = bytes(range(256)) * 1000
+    path.write_bytes(content)
+    with open(path, "rb") as f:
+        assert bytes(unchanged.mapped(f)) == content
+        assert bytes(unchanged.mapped(f, mmap.ALLOCATIONGRANULARITY)) == content[mmap.ALLOCATIONGRANULARITY:]
+        # An offset a mapping cannot start at: read instead.
+        assert unchanged.mapped(f, 3) == content[3:]
+        assert unchanged.mapped(f, len(content)) == b""
+    path.write_bytes(b"")
+    with open(path, "rb") as f:
+        assert unchanged.mapped(f) == b""
