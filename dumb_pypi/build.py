@@ -23,14 +23,12 @@ from dumb_pypi.inputs import (
 )
 from dumb_pypi.localdist import LocalFile
 from dumb_pypi.model import Package, Project, forget, group_files, make_project, release_keys
-from dumb_pypi.publish import Manifest, Output, Staged, locked
+from dumb_pypi.publish import PACKAGES_JSON, Manifest, Output, Staged, locked
 from dumb_pypi.workers import MIN_BYTES, MIN_PAGES, Workers, file_identity, spans, started, write_project
 from dumb_pypi.partial import Recorded
 from dumb_pypi.render import Listing, Site
 from dumb_pypi.settings import Settings, Summary, check_settings
 
-
-PACKAGES_JSON = "packages.json"
 # The models of builds run with leave=True: never freed (see cli.run).
 _LEFT: list[object] = []
 __all__ = ["Settings", "Summary", "build", "check_settings"]

@@ -23,7 +23,9 @@ from dumb_pypi import __version__, plan, render
 from dumb_pypi.errors import DumbPypiError, InputError
 from dumb_pypi.inputs import Problems, Sourced, collect, read_json_lines, read_plain
 from dumb_pypi.model import Package, Project, make_project
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, Output, Staged, edit_paths, locked, scan_json_string
+from dumb_pypi.publish import (
+    JOURNAL_NAME, MANIFEST_NAME, PACKAGES_JSON, Manifest, Output, Staged, edit_paths, locked, scan_json_string,
+)
 from dumb_pypi.render import Site
 from dumb_pypi.settings import Settings, Summary
 from dumb_pypi import unchanged
@@ -34,7 +36,6 @@ from dumb_pypi.unchanged import Bytes, mapped, mapped_hashed, read_hashed, readi
 CACHE_NAME = ".dumb-pypi-cache"
 # The layout of the cache; another layout is no cache.
 FORMAT = 6
-PACKAGES_JSON = "packages.json"
 _BOM = b"\xef\xbb\xbf"
 T = TypeVar("T")
 
@@ -628,45 +629,33 @@ def _rebuild(
     if plan_.files == 0 and not settings.allow_empty:
         raise empty_index(settings, name, problems.count)
 
-    # The cache, as a full build of this list would make it.
-    ids = {project: number for number, project in enumerate(plan_.projects, 1)}
-    by_number = {e.line: ids[e.package.name] for e in new.entries}
-    renumber = list(range(len(names)))
-    if plan_.projects.keys() != old_projects.keys():
-        # Projects came or went: the others' numbers moved.
-        renumber = [0, *(ids.get(project, 0) for project in old_projects)]
-        of_line = array.array("i", [renumber[i] for i in of_line])
-    of_line[before:before + gone] = array.array("i", [
-        renumber[known[line]] if line in known else by_number.get(n, 0) for n, line in enumerate(added, before + 1)
-    ])
-    header = {key: value for key, value in cache.items() if key != "data"}
-    cache_file = _cache_file({
-        **header, "input": sha, "lines": of_line.tobytes(),
-        "warnings": {number: warned[number] for number in sorted(warned)}, "projects": plan_.projects,
-    }, text)
-
     writes = [page.path for page in plan_.pages]
     output.check([*writes, *plan_.stale, PACKAGES_JSON])
     if writes or plan_.stale or plan_.packages_json is not None:
         output.begin(plan_.added)
-    # packages.json and the cache go to temp files on another thread while
-    # this one renders the pages: writing and hashing free the interpreter's
-    # lock. They are put in place after the pages, as a full build does.
-    staging = _Background(lambda: _stage_files(output, plan_.packages_json, cache_file))
+    # packages.json and the cache go to temp files on other threads while
+    # this one makes the cache's header and renders the pages: writing and
+    # hashing free the interpreter's lock. They are put in place after the
+    # pages, as a full build does.
+    staging: list[_Background[tuple[Staged | None, str | None]]] = []
     try:
+        staging.append(_Background(lambda: _stage_packages_json(output, plan_.packages_json)))
+        cache_file = _next_cache(cache, plan_.projects, sha, of_line, before, gone, added, known, new, warned, text)
+        staging.append(_Background(lambda: (output.stage(CACHE_NAME, cache_file.pieces()), None)))
         # Project pages first, then the listings that link them, then
         # deletions, then packages.json.
         for page in plan_.pages:
             output.write(page.path, page.render())
         output.delete_all(plan_.stale)
+        (packages_staged, packages_sha), (cache_staged, _) = (job.result() for job in staging)
     except BaseException:
-        with contextlib.suppress(BaseException):
-            packages_staged, _, cache_staged = staging.result()
-            cache_staged.discard()
-            if packages_staged is not None:
-                packages_staged.discard()
+        for job in staging:
+            with contextlib.suppress(BaseException):
+                staged, _ = job.result()
+                if staged is not None:
+                    staged.discard()
         raise
-    packages_staged, packages_sha, cache_staged = staging.result()
+    assert cache_staged is not None
     written = len(plan_.pages)
     if packages_staged is not None:
         packages_staged.commit()
@@ -691,23 +680,37 @@ def _rebuild(
     )
 
 
-def _stage_files(
-    output: Output, packages_json: list[bytes] | None, cache_file: CacheFile,
-) -> tuple[Staged | None, str | None, Staged]:
-    """packages.json (if it changes) and its sha256, and the cache, each staged (see Output.stage)."""
-    packages = sha = None
-    if packages_json is not None:
-        sha256 = hashlib.sha256()
-        for piece in packages_json:
-            sha256.update(piece)
-        packages = output.stage(PACKAGES_JSON, packages_json)
-        sha = sha256.hexdigest()
-    try:
-        return packages, sha, output.stage(CACHE_NAME, cache_file.pieces())
-    except BaseException:
-        if packages is not None:
-            packages.discard()
-        raise
+def _next_cache(
+    cache: dict[str, Any], projects: dict[str, Listed], sha: str, of_line: array.array[int], before: int, gone: int,
+    added: list[bytes], known: dict[bytes, int], new: _Parsed, warned: dict[int, Warnings], text: bytes,
+) -> CacheFile:
+    """The cache, as a full build of this list would make it, given what the rerun found (see _rebuild)."""
+    ids = {project: number for number, project in enumerate(projects, 1)}
+    by_number = {e.line: ids[e.package.name] for e in new.entries}
+    old_projects: dict[str, Listed] = cache["projects"]
+    renumber = list(range(len(old_projects) + 1))
+    if projects.keys() != old_projects.keys():
+        # Projects came or went: the others' numbers moved.
+        renumber = [0, *(ids.get(project, 0) for project in old_projects)]
+        of_line = array.array("i", [renumber[i] for i in of_line])
+    of_line[before:before + gone] = array.array("i", [
+        renumber[known[line]] if line in known else by_number.get(n, 0) for n, line in enumerate(added, before + 1)
+    ])
+    header = {key: value for key, value in cache.items() if key != "data"}
+    return _cache_file({
+        **header, "input": sha, "lines": of_line.tobytes(),
+        "warnings": {number: warned[number] for number in sorted(warned)}, "projects": projects,
+    }, text)
+
+
+def _stage_packages_json(output: Output, packages_json: list[bytes] | None) -> tuple[Staged | None, str | None]:
+    """packages.json staged (see Output.stage), if it changes, and its sha256."""
+    if packages_json is None:
+        return None, None
+    sha256 = hashlib.sha256()
+    for piece in packages_json:
+        sha256.update(piece)
+    return output.stage(PACKAGES_JSON, packages_json), sha256.hexdigest()
 
 
 class _Background(Generic[T]):

@@ -25,6 +25,8 @@ MANIFEST_NAME = ".dumb-pypi-manifest.json"
 # no list, and names the paths that run may have created.
 JOURNAL_NAME = ".dumb-pypi-journal.json"
 TEMP_PREFIX = ".dumb-pypi-tmp-"
+# Every record of the list, sorted by filename: the next run's previous list.
+PACKAGES_JSON = "packages.json"
 
 
 class Manifest(NamedTuple):

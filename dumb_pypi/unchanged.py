@@ -1,6 +1,7 @@
 """A rerun on the very list of the last run: told from the manifest's header, before anything heavy is imported."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, BinaryIO
 
 from dumb_pypi.errors import InputError
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Manifest, locked
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, PACKAGES_JSON, Manifest, Output, locked
 from dumb_pypi.settings import Settings, Summary
 
 
@@ -43,14 +44,24 @@ def forget() -> None:
     _kept = None
 
 
-def sha256_of(path: str, whole: bool = False) -> str:
-    """The sha256 of a file's bytes, read a piece at a time, or with `whole` all at once.
+def sha256_of(path: str) -> str:
+    with open(path, "rb") as f:
+        return read_hashed(f, with_data=False)[1]
 
-    Reading and hashing free the interpreter's lock, which another thread
-    may then hold for a while each time this one wants it back: a file read
-    whole takes it back twice (see cli._Preparing).
+
+def _previous_sha256(output: Output, path: str, whole: bool) -> str:
+    """The previous list's sha256: mapped where it is the output's own packages.json, as a rule (see mapped), else read.
+
+    Either way hashed in one call, not a piece at a time, where `whole`:
+    hashing frees the interpreter's lock, which another thread may then
+    hold for a while each time this one wants it back (see cli._Preparing).
     """
     with open(path, "rb") as f:
+        identity = os.fstat(f.fileno())
+        with contextlib.suppress(OSError):
+            own = os.stat(output.root / PACKAGES_JSON)
+            if (own.st_dev, own.st_ino) == (identity.st_dev, identity.st_ino):
+                return mapped_hashed(f)[1]
         return read_hashed(f, with_data=whole)[1]
 
 
@@ -166,7 +177,7 @@ def rerun(
             # Even for another list: the build that follows checks the
             # previous list too, with the hash kept here.
             new_list = current_sha != manifest.lists.get("input")
-            if not nothing_to_do(settings, manifest, current_sha, sha256_of(previous, whole=new_list)):
+            if not nothing_to_do(settings, manifest, current_sha, _previous_sha256(output, previous, new_list)):
                 return None
         except OSError:
             return None  # the build names what it cannot read

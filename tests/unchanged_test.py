@@ -1,17 +1,19 @@
 """A rerun on the very list of the last run: what it prints, that it writes nothing, and that it loads no renderer."""
 from __future__ import annotations
 
+import hashlib
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
 from dumb_pypi import unchanged
 from dumb_pypi.cli import main
 from dumb_pypi.partial import CACHE_NAME
-from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME
+from dumb_pypi.publish import JOURNAL_NAME, MANIFEST_NAME, Output
 from dumb_pypi.settings import Settings
 
 LIST = (
@@ -136,3 +138,30 @@ def test_a_rerun_reads_its_list_unless_all_is_as_the_last_run_left_it(tmp_path: 
         settings = settings._replace(allow_empty=False)
     assert unchanged.rerun(settings) is None
     assert (out / CACHE_NAME).is_file()
+
+
+@pytest.mark.parametrize("whole", [False, True])
+def test_the_previous_list_is_mapped_where_it_is_the_outputs_packages_json_and_read_elsewhere(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, whole: bool,
+) -> None:
+    listing = tmp_path / "list.txt"
+    listing.write_text(LIST)
+    out = tmp_path / "out"
+    assert cli(capsys, listing, out, previous=False)[0] == 0
+    copy = tmp_path / "copy.json"
+    copy.write_bytes((out / "packages.json").read_bytes())
+    expected = hashlib.sha256(copy.read_bytes()).hexdigest()
+    mapped: list[str] = []
+    real = unchanged.mapped_hashed
+
+    def spy(f: BinaryIO) -> tuple[unchanged.Bytes, str]:
+        mapped.append(f.name)
+        return real(f)
+
+    monkeypatch.setattr(unchanged, "mapped_hashed", spy)
+    output = Output(out)
+
+    assert unchanged._previous_sha256(output, str(copy), whole) == expected
+    assert mapped == []
+    assert unchanged._previous_sha256(output, str(out / "packages.json"), whole) == expected
+    assert mapped == [str(out / "packages.json")]
