@@ -158,25 +158,35 @@ def _no_progress(stage: str, done: int, total: int) -> None:
 
 
 def _prepare() -> None:
-    """Import what a build needs and compile the templates of its pages."""
-    with contextlib.suppress(Exception):  # the build itself reports what fails here
-        from dumb_pypi import partial, render  # noqa: F401
+    """Import what a build needs.
 
-        render.compile_templates()
+    (Not compiling the templates too: a rerun needs few of them, and
+    compiling them all here took the interpreter's lock from the rerun
+    once it had hashed its lists.)
+    """
+    with contextlib.suppress(Exception):  # the build itself reports what fails here
+        from dumb_pypi import partial  # noqa: F401
 
 
 class _Preparing:
-    """_prepare on another thread, started once a rerun finds its list is another.
+    """_prepare on another thread, started once a rerun finds its list is another, if it is long.
 
     The rerun then reads and hashes its lists, which frees the interpreter's
-    lock: the build that follows finds the renderer loaded (a sixth of a
-    rerun at 100,000 files).
+    lock: the build that follows finds the renderer loaded (a tenth of a
+    rerun of 100,000 files, 30 MB). For a short list there is too little of
+    that to import beside, and the two threads only take the lock in turns
+    (70,000 filenames, 2.5 MB: a tenth slower).
     """
+
+    # The list's size from which the thread pays.
+    WORTH = 16 << 20
 
     def __init__(self) -> None:
         self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
+    def start(self, size: int) -> None:
+        if size < self.WORTH:
+            return
         self._thread = threading.Thread(target=_prepare, name="dumb-pypi-prepare", daemon=True)
         self._thread.start()
 

@@ -58,13 +58,6 @@ def _env() -> jinja2.Environment:
     return env
 
 
-def compile_templates() -> None:
-    """Compile every template now rather than at its first page."""
-    env = _env()
-    for name in env.list_templates():
-        env.get_template(name)
-
-
 def _is_absolute(url: str) -> bool:
     return url.startswith(("/", "https://", "http://")) or bool(urllib.parse.urlsplit(url).scheme)
 

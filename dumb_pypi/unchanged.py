@@ -140,13 +140,14 @@ def replay(settings: Settings, manifest: Manifest, name: str, warn: Callable[[st
 
 
 def rerun(
-    settings: Settings, warn: Callable[[str], None] = lambda message: None, new: Callable[[], None] = lambda: None,
+    settings: Settings, warn: Callable[[str], None] = lambda message: None,
+    new: Callable[[int], None] = lambda size: None,
 ) -> Summary | None:
     """The summary of a run given the last run's list again, and its previous list: it writes nothing.
 
     None when the run must read its list: another list, other settings, no
     previous list, a run that did not finish, an index that may not be empty.
-    `new` is called as soon as the list is known to be another.
+    `new` is called with the list's size as soon as the list is known to be another.
     """
     global _kept
     path = settings.package_list_json or settings.package_list
@@ -164,16 +165,17 @@ def rerun(
             return None
         try:
             with open(path, "rb") as f:
-                if os.fstat(f.fileno()).st_size != manifest.read.get("size"):
+                size = os.fstat(f.fileno()).st_size
+                if size != manifest.read.get("size"):
                     # Surely another list: read whole and kept for the
                     # rerun that follows, which reads it whole anyway.
-                    new()
+                    new(size)
                     data, current_sha = read_hashed(f)
                     _kept = (_identity(os.fstat(f.fileno())), data)
                 else:
                     current_sha = read_hashed(f, with_data=False)[1]
                     if current_sha != manifest.lists.get("input"):
-                        new()
+                        new(size)
             # Even for another list: the build that follows checks the
             # previous list too, with the hash kept here.
             new_list = current_sha != manifest.lists.get("input")

@@ -12,6 +12,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from collections.abc import Callable, Iterable
@@ -651,16 +652,32 @@ def test_a_rerun_given_another_list_of_the_same_size_rebuilds_from_the_cache(
     assert tree(out) == tree(tmp_path / "full")
 
 
+def _preparing(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Each import the command started on another thread (see cli._Preparing), for lists of any size."""
+    monkeypatch.setattr(cli._Preparing, "WORTH", 0)
+    started: list[str] = []
+    real = cli._prepare
+
+    def prepare() -> None:
+        started.append(threading.current_thread().name)
+        real()
+
+    monkeypatch.setattr(cli, "_prepare", prepare)
+    return started
+
+
 def test_the_command_rebuilds_from_the_cache_and_lets_go_of_the_list_it_read(
-    tmp_path: Path, from_cache: list[Summary | None],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_cache: list[Summary | None],
 ) -> None:
     first, second = _two_lists(tmp_path)
     out = tmp_path / "out"
     assert _cli(out, first) == 0
     from_cache.clear()
+    started = _preparing(monkeypatch)
 
     assert _cli(out, second, str(out / "packages.json")) == 0
 
+    assert started == ["dumb-pypi-prepare"]
     assert from_cache and from_cache[0] is not None
     assert unchanged._kept is None
     assert _cli(tmp_path / "full", second) == 0
@@ -668,7 +685,7 @@ def test_the_command_rebuilds_from_the_cache_and_lets_go_of_the_list_it_read(
 
 
 def test_the_command_builds_in_full_where_a_new_list_finds_no_cache(
-    tmp_path: Path, from_cache: list[Summary | None],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, from_cache: list[Summary | None],
 ) -> None:
     # Long enough for worker processes, which fork once the thread that
     # prepared the renderer is done.
@@ -680,9 +697,11 @@ def test_the_command_builds_in_full_where_a_new_list_finds_no_cache(
     assert _cli(out, first) == 0
     (out / partial.CACHE_NAME).unlink()
     from_cache.clear()
+    started = _preparing(monkeypatch)
 
     assert _cli(out, second, str(out / "packages.json")) == 0
 
+    assert started == ["dumb-pypi-prepare"]
     assert from_cache == [None]
     assert unchanged._kept is None
     assert _cli(tmp_path / "full", second) == 0
