@@ -50,18 +50,22 @@ def sha256_of(path: str) -> str:
 
 
 def _previous_sha256(output: Output, path: str, whole: bool) -> str:
-    """The previous list's sha256: mapped where it is the output's own packages.json, as a rule (see mapped), else read.
+    """The previous list's sha256, read a piece at a time, or with `whole` in one call.
 
-    Either way hashed in one call, not a piece at a time, where `whole`:
-    hashing frees the interpreter's lock, which another thread may then
-    hold for a while each time this one wants it back (see cli._Preparing).
+    `whole` is for a run whose list is new: hashing frees the interpreter's
+    lock, which another thread may then hold for a while each time this one
+    wants it back (see cli._Preparing). The output's own packages.json, the
+    previous list as a rule, is then mapped (see mapped): the rebuild maps it
+    again. (Not otherwise: its pages would count in the memory of a run with
+    nothing to do.)
     """
     with open(path, "rb") as f:
-        identity = os.fstat(f.fileno())
-        with contextlib.suppress(OSError):
-            own = os.stat(output.root / PACKAGES_JSON)
-            if (own.st_dev, own.st_ino) == (identity.st_dev, identity.st_ino):
-                return mapped_hashed(f)[1]
+        if whole:
+            identity = os.fstat(f.fileno())
+            with contextlib.suppress(OSError):
+                own = os.stat(output.root / PACKAGES_JSON)
+                if (own.st_dev, own.st_ino) == (identity.st_dev, identity.st_ino):
+                    return mapped_hashed(f)[1]
         return read_hashed(f, with_data=whole)[1]
 
 
