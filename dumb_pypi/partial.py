@@ -111,6 +111,11 @@ def _padding(header: bytes) -> int:
     return -(_LENGTH.size + len(header)) % _ALIGN
 
 
+def _cache_size(header: bytes, data: int) -> int:
+    """The size of a cache file of this header and `data` bytes of list."""
+    return _LENGTH.size + len(header) + _padding(header) + data
+
+
 class CacheFile(NamedTuple):
     """A build cache to write: its header, a callable that gives the list's bytes in pieces, and its whole size."""
 
@@ -142,7 +147,7 @@ def cache_bytes(cache: dict[str, Any]) -> bytes:
 
 def _cache_file(header: dict[str, Any], data: bytes) -> CacheFile:
     encoded = _dumps(header)
-    return CacheFile(encoded, lambda: iter((data,)), _LENGTH.size + len(encoded) + _padding(encoded) + len(data))
+    return CacheFile(encoded, lambda: iter((data,)), _cache_size(encoded, len(data)))
 
 
 def read_record(
@@ -270,7 +275,7 @@ def cache_of(
         if check.hexdigest() != sha:
             raise ValueError(f"{path} changed while the index was built")
 
-    return CacheFile(header, data, _LENGTH.size + len(header) + _padding(header) + size)
+    return CacheFile(header, data, _cache_size(header, size))
 
 
 def _pieces(path: str, check: Any = None) -> Iterator[bytes]:
