@@ -369,11 +369,18 @@ def _build(
             for relpath, data in metadata:
                 output.write(relpath, data)
             written = len(files) + len(metadata)
-            writing = _Writing(
-                output, project_writes, len(packages) if listing is None else None, site,
-                writers if len(page_writes) >= MIN_PAGES else None,
-                lambda done: progress("write", done, len(page_writes)),
-            )
+            # Project folders of a new index are made where no reader sees them yet (see Output.hide_new).
+            if page_writes:
+                output.hide_new(plan.PROJECT_TOPS)
+            try:
+                writing = _Writing(
+                    output, project_writes, len(packages) if listing is None else None, site,
+                    writers if len(page_writes) >= MIN_PAGES else None,
+                    lambda done: progress("write", done, len(page_writes)),
+                )
+            except BaseException:
+                output.discard_hidden()
+                raise
             # Put in place once the project pages are: the listing's pages,
             # packages.json, the build cache. They wait in temp files, not in
             # memory.
@@ -408,9 +415,16 @@ def _build(
                 elif manifest is not None:
                     packages_sha = manifest.lists.get("packages")
                 written += writing.wait()
+                # Pages in a hidden top folder go in with it, before the pages that link into it.
                 for page_file in staged_pages:
-                    page_file.commit()
-                    written += 1
+                    if page_file.hidden:
+                        page_file.commit()
+                        written += 1
+                output.show()
+                for page_file in staged_pages:
+                    if not page_file.hidden:
+                        page_file.commit()
+                        written += 1
                 output.delete_all(stale)
                 if staged is not None:
                     staged.commit()
@@ -418,6 +432,7 @@ def _build(
                 cache_size = _put_cache(output, staged_cache, cache_size, cache_made)
             except BaseException:
                 writing.abort()
+                output.discard_hidden()
                 raise
             finally:
                 for left in (*staged_pages, staged, staged_cache):
@@ -572,7 +587,7 @@ class _Writing:
 
         def dispatch() -> None:
             try:
-                for written in pool.write_projects(output.root, site, self._spans):
+                for written in pool.write_projects(output, site, self._spans):
                     self._count(written, theirs=True)
             except BaseException as e:
                 self._failed.append(e)

@@ -17,6 +17,10 @@ class Page(NamedTuple):
     render: Callable[[], str]
 
 
+# The top folders that hold a folder of each project's pages.
+PROJECT_TOPS = ("simple", "pypi", "project")
+
+
 def project_paths(name: str, releases: Iterable[str], site: Site) -> list[str]:
     """The path of every page that belongs to one project, given its releases' versions (see project_pages)."""
     paths = [f"simple/{name}/index.html", f"simple/{name}/index.v1_json", f"pypi/{name}/json"]

@@ -98,10 +98,12 @@ def _umask() -> int | None:
 class Staged:
     """A file's new bytes in a temp file beside it, until commit() or discard()."""
 
-    def __init__(self, output: Output, tmp: str, path: str) -> None:
+    def __init__(self, output: Output, tmp: str, path: str, hidden: bool = False) -> None:
         self._output = output
         self._tmp: str | None = tmp
         self._path = path
+        # In a new top folder not yet in place (see Output.hide_new): commit before Output.show.
+        self.hidden = hidden
 
     def commit(self) -> None:
         """Rename the temp file over the file: the one place a page or file is put in place."""
@@ -134,6 +136,9 @@ class Output:
         self._dirs: set[str] = set()
         # Folders this process made: nothing else is in them but what it put there.
         self._made: set[str] = set()
+        # New top folders filled under a temp name until shown: top -> temp name.
+        self._hidden: dict[str, str] = {}
+        self._hiding: frozenset[str] = frozenset()  # their temp names
         self._temp_names = itertools.count()
         # Paths are joined by hand: os.path.join costs more than the rest of a write's Python.
         self._prefix = os.fspath(root)
@@ -184,9 +189,65 @@ class Output:
                 self._check_folder(relpath, folder)
                 done.add(folder)
 
+    def _where(self, relpath: str) -> str:
+        """Where OUTPUT/relpath is written now: inside its top folder's temp name while that is hidden."""
+        if self._hidden:
+            top, slash, rest = relpath.partition("/")
+            hidden = self._hidden.get(top)
+            if hidden is not None and slash:
+                return f"{hidden}/{rest}"
+        return relpath
+
+    def hidden(self) -> dict[str, str]:
+        """The top folders hidden now, by their temp names (see hide_new)."""
+        return dict(self._hidden)
+
+    def hide_new(self, tops: Iterable[str]) -> None:
+        """Fill each of these top folders that does not exist yet under a temp name, until show().
+
+        A new index has a folder per project in each of them: made in a
+        folder that nobody sees yet, they need no temp name and rename each
+        (renames that all take the one lock of the folder they go into).
+        Readers see such a top folder whole, once its pages are all there.
+        """
+        for top in tops:
+            if top in self._hidden or os.path.lexists(f"{self._prefix}/{top}"):
+                continue
+            hidden = f"{TEMP_PREFIX}{self._pid}-{next(self._temp_names)}"
+            os.mkdir(f"{self._prefix}/{hidden}")
+            self._hidden[top] = hidden
+        self.adopt_hidden(self._hidden)
+
+    def adopt_hidden(self, hidden: dict[str, str]) -> None:
+        """Write into the top folders another process hid (see hide_new)."""
+        self._hidden = dict(hidden)
+        self._hiding = frozenset(hidden.values())
+        self._dirs.update(self._hiding)
+        self._made.update(self._hiding)
+
+    def show(self) -> None:
+        """Put the hidden top folders in place."""
+        for top in self._hidden:
+            if os.path.lexists(f"{self._prefix}/{top}"):
+                raise OutputError(f"refusing to replace {self._prefix}/{top}: it appeared while this run wrote the index")
+        while self._hidden:
+            top, hidden = next(iter(self._hidden.items()))
+            os.rename(f"{self._prefix}/{hidden}", f"{self._prefix}/{top}")
+            del self._hidden[top]
+            self._dirs.add(top)
+            self._missing.discard(top)
+        self._hiding = frozenset()
+
+    def discard_hidden(self) -> None:
+        """Remove the hidden top folders and all in them: the run failed before show()."""
+        for hidden in self._hidden.values():
+            shutil.rmtree(f"{self._prefix}/{hidden}", ignore_errors=True)
+        self._hidden = {}
+        self._hiding = frozenset()
+
     def _parent(self, relpath: str) -> str:
         """The folder of OUTPUT/relpath, made if need be."""
-        check_relpath(relpath)
+        relpath = self._where(check_relpath(relpath))
         parent = relpath.rpartition("/")[0]
         if parent not in self._dirs:
             if "" not in self._dirs:
@@ -226,7 +287,8 @@ class Output:
             fd, tmp = tempfile.mkstemp(dir=parent, prefix=TEMP_PREFIX)
             self._chmod = True
         self._fill(fd, tmp, chunks)
-        return Staged(self, tmp, self._prefix + "/" + relpath)
+        where = self._where(relpath)
+        return Staged(self, tmp, self._prefix + "/" + where, where != relpath)
 
     def _temp_name(self, parent: str) -> str:
         return f"{parent}/{TEMP_PREFIX}{self._pid}-{next(self._temp_names)}"
@@ -277,21 +339,25 @@ class Output:
         and a file per release in it).
         """
         parent = self._parent(folder)
+        prefix = folder + "/"
+        folder = self._where(folder)
         target = f"{self._prefix}/{folder}"
         # A folder is new if its parent was made by this process just now, or if it is not there.
         new = folder not in self._dirs and (folder.rpartition("/")[0] in self._made or not os.path.lexists(target))
         if not new:
             self._write_each(files)
             return
-        tmp = self._temp_name(parent)
-        prefix = folder + "/"
+        # In a hidden top folder, a new folder is made in place (see hide_new).
+        hidden = folder.partition("/")[0] in self._hiding
+        tmp = target if hidden else self._temp_name(parent)
         cut = len(prefix)
         made = {""}
+        # (Made before the try: a folder of that name that is there already is not ours to remove.)
+        os.mkdir(tmp)
         try:
-            os.mkdir(tmp)
             for relpath, data in files:
                 if not relpath.startswith(prefix):
-                    raise OutputError(f"refusing to write {relpath!r} with the folder {folder!r}")
+                    raise OutputError(f"refusing to write {relpath!r} with the folder {prefix[:-1]!r}")
                 inner = check_relpath(relpath)[cut:]
                 sub = inner.rpartition("/")[0]
                 if sub not in made:
@@ -304,7 +370,8 @@ class Output:
                 path = f"{tmp}/{inner}"
                 self._fill(os.open(path, _CREATE, 0o644), path, (data,))
             try:
-                os.rename(tmp, target)
+                if not hidden:
+                    os.rename(tmp, target)
             except OSError as e:
                 if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
                     raise
@@ -345,7 +412,7 @@ class Output:
         recognises it on a later run.
         """
         parent = self._parent(relpath)
-        Staged(self, _link_or_copy(source, parent), self._prefix + "/" + relpath).commit()
+        Staged(self, _link_or_copy(source, parent), self._prefix + "/" + self._where(relpath)).commit()
 
     def delete(self, relpath: str) -> None:
         """Delete a file we generated, then the folders it leaves empty (never the root)."""

@@ -96,9 +96,10 @@ class Workers:
         """Read the parts of a list (one a worker); each callable gives its part in pieces, as they come."""
         return self.each_streamed(_read_part, [(path, start, end, json_lines, strict, identity) for start, end in splits])
 
-    def write_projects(self, root: Path, site: Site, spans: Iterable[list[Project]]) -> Iterator[int]:
+    def write_projects(self, output: Output, site: Site, spans: Iterable[list[Project]]) -> Iterator[int]:
         """Write the pages of each run of projects in `spans`; yields the count of pages each run wrote."""
-        return self.map_unordered(_write_projects, ((root, site, _pickled(span)) for span in spans))
+        hidden = output.hidden()
+        return self.map_unordered(_write_projects, ((output.root, hidden, site, _pickled(span)) for span in spans))
 
     def close(self) -> None:
         # (Closing the pipes would not do: each worker holds copies of the
@@ -286,11 +287,12 @@ def _pickled(span: list[Project]) -> bytes:
 _output: Output | None = None
 
 
-def _write_projects(task: tuple[Path, Site, bytes]) -> int:
+def _write_projects(task: tuple[Path, dict[str, str], Site, bytes]) -> int:
     global _output
-    root, site, blob = task
+    root, hidden, site, blob = task
     if _output is None or _output.root != root:
         _output = Output(root)
+    _output.adopt_hidden(hidden)
     written = 0
     with _no_collections():
         projects = [

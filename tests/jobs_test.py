@@ -81,6 +81,39 @@ def test_the_output_is_byte_identical_whatever_the_number_of_jobs(tmp_path: Path
     assert trees[2][1] == tree(tmp_path / "fresh")
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_new_index_is_written_out_of_sight_and_its_top_folders_shown_once_their_pages_are_all_there(
+    tmp_path: Path, pids: Path, monkeypatch: pytest.MonkeyPatch, jobs: int,
+) -> None:
+    out = tmp_path / "out"
+    seen: dict[str, Any] = {}
+    real_show = publish.Output.show
+
+    def show(self: publish.Output) -> None:
+        seen["shown"] = [
+            p.relative_to(out).parts for p in out.rglob("*") if p.is_file() or p.name in ("simple", "pypi", "project")
+        ]
+        seen["hidden"] = {top: tree(out / name) for top, name in self.hidden().items()}
+        real_show(self)
+
+    monkeypatch.setattr(publish.Output, "show", show)
+    run(out, listing(tmp_path / "list.json", 150), jobs)
+    assert len(set(pids.read_text().split())) == jobs
+    # No page was in sight yet (but temp files of the pages to come, and dumb-pypi's own files).
+    assert [parts for parts in seen["shown"] if not any(part.startswith(".") for part in parts)] == []
+    final = tree(out)
+    assert sorted(seen["hidden"]) == ["project", "pypi", "simple"]
+    for top, pages in seen["hidden"].items():
+        assert {f"{top}/{path}": data for path, data in pages.items()} == {
+            path: data for path, data in final.items() if path.startswith(f"{top}/")
+        }
+    assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
+    # An index built again into the same folder writes its folders in place, where they are.
+    seen.clear()
+    run(out, listing(tmp_path / "list.json", 150), jobs)
+    assert seen["hidden"] == {} and tree(out) == final
+
+
 def test_small_builds_are_written_by_one_process(tmp_path: Path, pids: Path) -> None:
     run(tmp_path / "out", listing(tmp_path / "list.json", 3), 4)
     assert len(set(pids.read_text().split())) == 1

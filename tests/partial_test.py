@@ -286,6 +286,50 @@ def test_a_run_interrupted_at_any_write_leaves_a_working_index_and_the_next_run_
         assert tree(out) == tree(tmp_path / "full"), f"not healed after a crash at write {saved}"
 
 
+def test_a_new_index_interrupted_at_any_write_shows_no_page_and_the_next_run_builds_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    listing = small_index(tmp_path, ["one", "two", "three"])
+    run(tmp_path / "full", listing)
+    real_fill = publish.Output._fill
+    writes: list[str] = []
+    crash_at: int | None = None
+
+    def fill(self: publish.Output, fd: int, path: str, chunks: Iterable[bytes]) -> None:
+        if len(writes) == crash_at:
+            os.close(fd)
+            os.unlink(path)
+            raise _Crash(path)
+        writes.append(path)
+        real_fill(self, fd, path, chunks)
+
+    monkeypatch.setattr(publish.Output, "_fill", fill)
+    run(tmp_path / "count", listing)
+    total = len(writes)
+    # The journal, a page per project folder and release, the listing, packages.json, the cache, the manifest.
+    assert total > 20 and os.path.basename(writes[-1]).startswith(publish.TEMP_PREFIX)
+
+    for crash_at in range(total):
+        out = tmp_path / f"out{crash_at}"
+        writes.clear()
+        with pytest.raises(_Crash):
+            run(out, listing)
+        shown = [
+            p for p in out.rglob("*")
+            if p.is_file() and not any(part.startswith(".") for part in p.relative_to(out).parts)
+        ]
+        if crash_at < total - 1:
+            # Until the manifest, the last write, no page of the new index is in sight.
+            assert shown == [], f"in sight after a crash at write {crash_at}"
+        else:
+            assert_index_works(out)
+        assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
+        saved, crash_at = crash_at, None
+        run(out, listing)
+        crash_at = saved
+        assert tree(out) == tree(tmp_path / "full"), f"not built after a crash at write {saved}"
+
+
 def test_a_killed_run_leaves_a_working_index_and_the_next_run_heals_it(tmp_path: Path) -> None:
     def listing(count: int, version: str) -> str:
         return write_list(tmp_path / f"list-{count}-{version}.json", [

@@ -323,6 +323,66 @@ def test_a_new_folder_is_written_whole_under_a_temp_name_then_renamed(
     assert out.written == 3
 
 
+def test_new_top_folders_are_filled_out_of_sight_with_no_rename_a_folder_and_shown_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    (tmp_path / "pypi").mkdir()
+    out = Output(tmp_path)
+    out.hide_new(["simple", "pypi", "project"])
+    hidden = out.hidden()
+    # A top folder that is there already is written as ever.
+    assert sorted(hidden) == ["project", "simple"] and all(name.startswith(TEMP_PREFIX) for name in hidden.values())
+    renamed: list[str] = []
+    real_rename = os.rename
+
+    def rename(source: str, target: str) -> None:
+        renamed.append(os.path.relpath(target, tmp_path))
+        real_rename(source, target)
+
+    monkeypatch.setattr(os, "rename", rename)
+    out.write_pages([("simple/foo/index.html", "s"), ("pypi/foo/json", "j"), ("project/foo/index.html", "p")])
+    # Another process (a worker) writes into the same hidden folders.
+    other = Output(tmp_path)
+    other.adopt_hidden(out.hidden())
+    other.write_folder("simple/bar", [("simple/bar/index.html", b"b")])
+    inside = out.stage("simple/index.html", (b"root",))
+    outside = out.stage("index.html", (b"home",))
+    assert inside.hidden and not outside.hidden
+    inside.commit()
+    # Only the folder of pypi/, which exists, went in under a temp name of its own.
+    assert renamed == ["pypi/foo"]
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith(TEMP_PREFIX)) == ["pypi"]
+    assert files(tmp_path / hidden["simple"]) == {"foo/index.html": b"s", "bar/index.html": b"b", "index.html": b"root"}
+    assert files(tmp_path / hidden["project"]) == {"foo/index.html": b"p"}
+
+    out.show()
+    outside.commit()
+    assert files(tmp_path) == {
+        "simple/foo/index.html": b"s", "simple/bar/index.html": b"b", "simple/index.html": b"root",
+        "pypi/foo/json": b"j", "project/foo/index.html": b"p", "index.html": b"home",
+    }
+    assert out.hidden() == {}
+    # Once shown, a top folder is written into as any other.
+    out.write("simple/index.html", "again")
+    assert (tmp_path / "simple/index.html").read_text() == "again"
+
+
+def test_a_top_folder_that_appears_is_not_replaced_and_hidden_ones_are_removed_on_failure(tmp_path: Path) -> None:
+    out = Output(tmp_path)
+    out.hide_new(["simple", "pypi"])
+    out.write_pages([("simple/foo/index.html", "s"), ("pypi/foo/json", "j")])
+    (tmp_path / "pypi").mkdir()
+    (tmp_path / "pypi" / "theirs").write_text("kept")
+    with pytest.raises(OutputError, match="appeared"):
+        out.show()
+    assert files(tmp_path / "pypi") == {"theirs": b"kept"}
+    out.discard_hidden()
+    assert out.hidden() == {}
+    # Nothing was shown: each top folder is looked at before any goes in.
+    assert files(tmp_path) == {"pypi/theirs": b"kept"}
+    assert not list(tmp_path.rglob(TEMP_PREFIX + "*"))
+
+
 def test_over_a_folder_that_exists_each_file_is_replaced_and_the_rest_kept(tmp_path: Path) -> None:
     (tmp_path / "pypi/foo/0.9").mkdir(parents=True)
     (tmp_path / "pypi/foo/0.9/json").write_text("kept")
