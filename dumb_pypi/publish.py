@@ -230,8 +230,7 @@ class Output:
         for top in self._hidden:
             if os.path.lexists(f"{self._prefix}/{top}"):
                 raise OutputError(f"refusing to replace {self._prefix}/{top}: it appeared while this run wrote the index")
-        while self._hidden:
-            top, hidden = next(iter(self._hidden.items()))
+        for top, hidden in list(self._hidden.items()):
             os.rename(f"{self._prefix}/{hidden}", f"{self._prefix}/{top}")
             del self._hidden[top]
             self._dirs.add(top)

@@ -169,13 +169,14 @@ def rerun(
             return None
         try:
             with open(path, "rb") as f:
-                size = os.fstat(f.fileno()).st_size
+                stat = os.fstat(f.fileno())
+                size = stat.st_size
                 if size != manifest.read.get("size"):
                     # Surely another list: read whole and kept for the
                     # rerun that follows, which reads it whole anyway.
                     new(size)
                     data, current_sha = read_hashed(f)
-                    _kept = (_identity(os.fstat(f.fileno())), data)
+                    _kept = (_identity(stat), data)
                 else:
                     current_sha = read_hashed(f, with_data=False)[1]
                     if current_sha != manifest.lists.get("input"):

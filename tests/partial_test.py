@@ -238,6 +238,29 @@ class _Crash(Exception):
     pass
 
 
+class _Writes:
+    """Every file a build writes, counted; it crashes at write number `crash_at`, if set.
+
+    Every file's bytes go through Output._fill, whether the file replaces
+    one page or fills a new folder that is renamed into place whole.
+    """
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.paths: list[str] = []
+        self.crash_at: int | None = None
+        real_fill = publish.Output._fill
+
+        def fill(output: publish.Output, fd: int, path: str, chunks: Iterable[bytes]) -> None:
+            if len(self.paths) == self.crash_at:
+                os.close(fd)
+                os.unlink(path)
+                raise _Crash(path)
+            self.paths.append(path)
+            real_fill(output, fd, path, chunks)
+
+        monkeypatch.setattr(publish.Output, "_fill", fill)
+
+
 def test_a_run_interrupted_at_any_write_leaves_a_working_index_and_the_next_run_heals_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
@@ -248,42 +271,27 @@ def test_a_run_interrupted_at_any_write_leaves_a_working_index_and_the_next_run_
         {"filename": "five-3.0.tar.gz"},
     ])
     run(tmp_path / "full", new)
-    # Every file's bytes go through Output._fill, whether the file replaces
-    # one page or fills a new folder that is renamed into place whole.
-    real_fill = publish.Output._fill
-    writes: list[str] = []
-    crash_at: int | None = None
-
-    def fill(self: publish.Output, fd: int, path: str, chunks: Iterable[bytes]) -> None:
-        if len(writes) == crash_at:
-            os.close(fd)
-            os.unlink(path)
-            raise _Crash(path)
-        writes.append(path)
-        real_fill(self, fd, path, chunks)
-
-    monkeypatch.setattr(publish.Output, "_fill", fill)
+    writes = _Writes(monkeypatch)
     run(tmp_path / "count", old)
-    writes.clear()
+    writes.paths.clear()
     run(tmp_path / "count", new, str(tmp_path / "count" / "packages.json"))
-    total = len(writes)
+    total = len(writes.paths)
     assert total > 10
 
     for crash_at in range(total):
         out = tmp_path / f"out{crash_at}"
-        writes.clear()
-        crash_at, saved = None, crash_at
+        writes.crash_at = None
         run(out, old)
-        writes.clear()
-        crash_at = saved
+        writes.paths.clear()
+        writes.crash_at = crash_at
         with pytest.raises(_Crash):
             run(out, new, str(out / "packages.json"))
 
         assert_index_works(out)
         assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
-        crash_at = None
+        writes.crash_at = None
         run(out, new, str(out / "packages.json"))
-        assert tree(out) == tree(tmp_path / "full"), f"not healed after a crash at write {saved}"
+        assert tree(out) == tree(tmp_path / "full"), f"not healed after a crash at write {crash_at}"
 
 
 def test_a_new_index_interrupted_at_any_write_shows_no_page_and_the_next_run_builds_it(
@@ -291,27 +299,16 @@ def test_a_new_index_interrupted_at_any_write_shows_no_page_and_the_next_run_bui
 ) -> None:
     listing = small_index(tmp_path, ["one", "two", "three"])
     run(tmp_path / "full", listing)
-    real_fill = publish.Output._fill
-    writes: list[str] = []
-    crash_at: int | None = None
-
-    def fill(self: publish.Output, fd: int, path: str, chunks: Iterable[bytes]) -> None:
-        if len(writes) == crash_at:
-            os.close(fd)
-            os.unlink(path)
-            raise _Crash(path)
-        writes.append(path)
-        real_fill(self, fd, path, chunks)
-
-    monkeypatch.setattr(publish.Output, "_fill", fill)
+    writes = _Writes(monkeypatch)
     run(tmp_path / "count", listing)
-    total = len(writes)
+    total = len(writes.paths)
     # The journal, a page per project folder and release, the listing, packages.json, the cache, the manifest.
-    assert total > 20 and os.path.basename(writes[-1]).startswith(publish.TEMP_PREFIX)
+    assert total > 20 and os.path.basename(writes.paths[-1]).startswith(publish.TEMP_PREFIX)
 
     for crash_at in range(total):
         out = tmp_path / f"out{crash_at}"
-        writes.clear()
+        writes.paths.clear()
+        writes.crash_at = crash_at
         with pytest.raises(_Crash):
             run(out, listing)
         shown = [
@@ -324,10 +321,9 @@ def test_a_new_index_interrupted_at_any_write_shows_no_page_and_the_next_run_bui
         else:
             assert_index_works(out)
         assert not list(out.rglob(publish.TEMP_PREFIX + "*"))
-        saved, crash_at = crash_at, None
+        writes.crash_at = None
         run(out, listing)
-        crash_at = saved
-        assert tree(out) == tree(tmp_path / "full"), f"not built after a crash at write {saved}"
+        assert tree(out) == tree(tmp_path / "full"), f"not built after a crash at write {crash_at}"
 
 
 def test_a_killed_run_leaves_a_working_index_and_the_next_run_heals_it(tmp_path: Path) -> None:
